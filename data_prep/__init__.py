@@ -1,0 +1,1 @@
+"""Corpus preparation: each script writes the JSONL manifest of shared/DESIGN.md."""

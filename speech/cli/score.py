@@ -1,0 +1,54 @@
+"""``speech score wer|bleu``: score hypothesis files against references."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from speech.errors import SpeechError
+from speech.metrics import error_rates, paired, translation_scores
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``speech score`` with its ``wer`` and ``bleu`` subcommands."""
+    parser = sub.add_parser("score", help="score hypotheses against references (WER/CER, BLEU/chrF)")
+    metrics = parser.add_subparsers(dest="metric", metavar="METRIC", parser_class=type(parser))
+    metrics.required = True
+    for name, helptext, func in (
+        ("wer", "word and character error rates (jiwer)", score_wer),
+        ("bleu", "BLEU and chrF (sacrebleu) and exact-match rate", score_bleu),
+    ):
+        p = metrics.add_parser(name, help=helptext, description=helptext + ". Files hold id<TAB>text lines.")
+        p.add_argument("--ref", required=True, help="reference file of id<TAB>text lines")
+        p.add_argument("--hyp", required=True, help="hypothesis file of id<TAB>text lines (same ids)")
+        p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+        p.set_defaults(func=func)
+
+
+def score_wer(args: argparse.Namespace) -> int:
+    """Print WER and CER of ``args.hyp`` against ``args.ref``."""
+    _, refs, hyps = paired(args.ref, args.hyp)
+    try:
+        rates = error_rates(refs, hyps)
+    except ValueError as e:
+        raise SpeechError(f"{args.ref}: {e}") from None
+    if args.json:
+        print(json.dumps(rates._asdict()))
+    else:
+        print(f"WER {100 * rates.wer:.2f}% ({rates.word_errors}/{rates.words} words)")
+        print(f"CER {100 * rates.cer:.2f}% ({rates.char_errors}/{rates.chars} characters)")
+        print(f"sentences {rates.sentences}")
+    return 0
+
+
+def score_bleu(args: argparse.Namespace) -> int:
+    """Print corpus BLEU, chrF and exact-match rate of ``args.hyp`` against ``args.ref``."""
+    _, refs, hyps = paired(args.ref, args.hyp)
+    scores = translation_scores(refs, hyps)
+    if args.json:
+        print(json.dumps(scores._asdict()))
+    else:
+        print(f"BLEU {scores.bleu:.2f}  ({scores.bleu_signature})")
+        print(f"chrF {scores.chrf:.2f}")
+        print(f"exact match {100 * scores.exact_match:.2f}% of {scores.sentences} sentences")
+    return 0

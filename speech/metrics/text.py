@@ -1,0 +1,142 @@
+"""Text metrics: WER/CER through jiwer, BLEU/chrF through sacrebleu, and id<TAB>text files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import jiwer
+import sacrebleu
+
+from speech.errors import SpeechError
+
+
+class ErrorRates(NamedTuple):
+    """Word and character error rates (fractions, not percent) with their counts."""
+
+    wer: float
+    cer: float
+    words: int
+    word_errors: int
+    chars: int
+    char_errors: int
+    sentences: int
+
+
+class TranslationScores(NamedTuple):
+    """Corpus BLEU and chrF (0–100, sacrebleu's scale) and the exact-match rate (0–1)."""
+
+    bleu: float
+    chrf: float
+    exact_match: float
+    sentences: int
+    bleu_signature: str
+
+
+def error_rates(references: Sequence[str], hypotheses: Sequence[str]) -> ErrorRates:
+    """Corpus WER and CER (jiwer) of hypotheses against references.
+
+    Empty references are allowed as long as at least one reference has words.
+
+    Raises:
+        ValueError: The sequences differ in length or all references are empty.
+    """
+    if len(references) != len(hypotheses):
+        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    if not any(r.strip() for r in references):
+        raise ValueError("every reference is empty")
+    words = jiwer.process_words(list(references), list(hypotheses))
+    chars = jiwer.process_characters(list(references), list(hypotheses))
+    n_words = words.hits + words.substitutions + words.deletions
+    n_chars = chars.hits + chars.substitutions + chars.deletions
+    word_errors = words.substitutions + words.deletions + words.insertions
+    char_errors = chars.substitutions + chars.deletions + chars.insertions
+    return ErrorRates(
+        wer=word_errors / n_words,
+        cer=char_errors / n_chars,
+        words=n_words,
+        word_errors=word_errors,
+        chars=n_chars,
+        char_errors=char_errors,
+        sentences=len(references),
+    )
+
+
+def translation_scores(references: Sequence[str], hypotheses: Sequence[str]) -> TranslationScores:
+    """Corpus BLEU and chrF with sacrebleu's defaults (13a tokenizer), plus exact matches."""
+    if len(references) != len(hypotheses):
+        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    if not references:
+        raise ValueError("no sentences to score")
+    bleu = sacrebleu.metrics.BLEU()
+    bleu_score = bleu.corpus_score(list(hypotheses), [list(references)])
+    chrf = sacrebleu.metrics.CHRF().corpus_score(list(hypotheses), [list(references)])
+    exact = sum(r.strip() == h.strip() for r, h in zip(references, hypotheses, strict=True))
+    return TranslationScores(
+        bleu=bleu_score.score,
+        chrf=chrf.score,
+        exact_match=exact / len(references),
+        sentences=len(references),
+        bleu_signature=str(bleu.get_signature()),
+    )
+
+
+def read_id_text(path: str | os.PathLike) -> dict[str, str]:
+    """Read a file of ``id<TAB>text`` lines (text may be empty).
+
+    Raises:
+        SpeechError: ``file:line: problem`` for a line without a tab, an empty or duplicate
+            id; ``file: problem`` for a missing, unreadable, non-UTF-8 or empty file.
+    """
+    path = Path(path)
+    try:
+        content = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpeechError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SpeechError(f"{path}: is a directory") from None
+    except UnicodeDecodeError:
+        raise SpeechError(f"{path}: not UTF-8 text") from None
+    except OSError as e:
+        raise SpeechError(f"{path}: cannot read ({e.strerror})") from None
+    entries: dict[str, str] = {}
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if "\t" not in line:
+            raise SpeechError(f"{path}:{number}: expected 'id<TAB>text'")
+        key, text = line.split("\t", 1)
+        if not key.strip():
+            raise SpeechError(f"{path}:{number}: empty id")
+        if key in entries:
+            raise SpeechError(f"{path}:{number}: duplicate id '{key}'")
+        entries[key] = text.strip()
+    if not entries:
+        raise SpeechError(f"{path}: no 'id<TAB>text' lines")
+    return entries
+
+
+def paired(
+    ref_path: str | os.PathLike, hyp_path: str | os.PathLike
+) -> tuple[list[str], list[str], list[str]]:
+    """Read a reference and a hypothesis file and pair them by id, in reference order.
+
+    Returns:
+        ``(ids, references, hypotheses)``.
+
+    Raises:
+        SpeechError: The hypothesis file lacks ids of the reference or has extra ones.
+    """
+    refs, hyps = read_id_text(ref_path), read_id_text(hyp_path)
+    missing = [k for k in refs if k not in hyps]
+    if missing:
+        raise SpeechError(
+            f"{hyp_path}: {len(missing)} reference ids have no hypothesis (first: '{missing[0]}')"
+        )
+    extra = [k for k in hyps if k not in refs]
+    if extra:
+        raise SpeechError(f"{hyp_path}: {len(extra)} ids are not in the reference (first: '{extra[0]}')")
+    ids = list(refs)
+    return ids, [refs[k] for k in ids], [hyps[k] for k in ids]

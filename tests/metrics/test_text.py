@@ -1,0 +1,73 @@
+import jiwer
+import pytest
+import sacrebleu
+
+from speech.errors import SpeechError
+from speech.metrics import error_rates, paired, read_id_text, translation_scores
+
+
+def test_error_rates_match_jiwer_and_count_errors():
+    refs = ["one two three", "four five"]
+    hyps = ["one too three", "four five six"]
+    rates = error_rates(refs, hyps)
+    assert rates.wer == pytest.approx(jiwer.wer(refs, hyps))
+    assert rates.cer == pytest.approx(jiwer.cer(refs, hyps))
+    assert (rates.word_errors, rates.words, rates.sentences) == (2, 5, 2)
+
+
+def test_error_rates_reject_mismatch_and_empty_references():
+    with pytest.raises(ValueError):
+        error_rates(["a"], ["a", "b"])
+    with pytest.raises(ValueError):
+        error_rates(["", " "], ["a", "b"])
+
+
+def test_translation_scores_match_sacrebleu():
+    refs = ["le chat est sur le tapis", "il fait beau aujourd'hui"]
+    hyps = ["le chat est sur le tapis", "il fait chaud aujourd'hui"]
+    scores = translation_scores(refs, hyps)
+    assert scores.bleu == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score)
+    assert scores.chrf == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score)
+    assert scores.exact_match == 0.5
+    assert translation_scores(refs, refs).bleu == pytest.approx(100.0)
+
+
+def test_id_text_files(tmp_path):
+    ref = tmp_path / "ref.txt"
+    ref.write_text("a\tone two\nb\tthree\n\n")
+    hyp = tmp_path / "hyp.txt"
+    hyp.write_text("b\tthree\na\t\n")
+    assert read_id_text(hyp) == {"b": "three", "a": ""}
+    ids, refs, hyps = paired(ref, hyp)
+    assert ids == ["a", "b"] and refs == ["one two", "three"] and hyps == ["", "three"]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("a one\n", ":1: expected 'id<TAB>text'"),
+        ("a\tx\na\ty\n", ":2: duplicate id 'a'"),
+        ("\tx\n", ":1: empty id"),
+        ("\n\n", "no 'id<TAB>text' lines"),
+    ],
+)
+def test_bad_id_text_files(tmp_path, content, problem):
+    path = tmp_path / "bad.txt"
+    path.write_text(content)
+    with pytest.raises(SpeechError, match=problem):
+        read_id_text(path)
+
+
+def test_non_utf8_and_missing_ids(tmp_path):
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("a\tcaf\xe9\n".encode("latin-1"))
+    with pytest.raises(SpeechError, match="not UTF-8"):
+        read_id_text(bad)
+    ref, hyp = tmp_path / "r.txt", tmp_path / "h.txt"
+    ref.write_text("a\tx\nb\ty\n")
+    hyp.write_text("a\tx\n")
+    with pytest.raises(SpeechError, match="1 reference ids have no hypothesis"):
+        paired(ref, hyp)
+    hyp.write_text("a\tx\nb\ty\nc\tz\n")
+    with pytest.raises(SpeechError, match="not in the reference"):
+        paired(ref, hyp)
