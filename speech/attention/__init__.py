@@ -1,1 +1,27 @@
-"""speech.attention."""
+"""Attention mechanisms shared by the LAS speller, the ST decoder and Tacotron2.
+
+Every mechanism has ``init_state(memory, memory_mask)`` and
+``forward(query, memory, memory_mask, state) -> AttentionOutput(context, weights, state)``,
+with ``memory_mask`` True at valid frames.
+"""
+
+from speech.attention.additive import (
+    AdditiveAttention,
+    AttentionOutput,
+    AttentionState,
+    LocationAwareAttention,
+    MonotonicWindow,
+    masked_softmax,
+)
+from speech.attention.guided import guided_attention_loss, guided_attention_weights
+
+__all__ = [
+    "AdditiveAttention",
+    "AttentionOutput",
+    "AttentionState",
+    "LocationAwareAttention",
+    "MonotonicWindow",
+    "guided_attention_loss",
+    "guided_attention_weights",
+    "masked_softmax",
+]
