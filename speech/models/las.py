@@ -1,0 +1,202 @@
+"""Listen, Attend and Spell with a joint CTC head.
+
+Chan et al. 2016, "Listen, attend and spell"; joint CTC-attention training after Kim et al.
+2017, "Joint CTC-attention based end-to-end speech recognition using multi-task learning".
+The CTC head reads the listener layer chosen by ``ListenerConfig.ctc_layer``; its blank is
+the tokenizer's pad id. The model is a plain ``nn.Module``: features in, losses or
+hypotheses out; Lightning lives in :mod:`speech.tasks`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from speech.decoding import BeamSearch, CTCPrefixScorer, Hypothesis, SearchConfig, greedy_search
+from speech.models.listener import Listener, ListenerConfig
+from speech.models.speller import Speller, SpellerConfig
+
+
+@dataclass
+class LASConfig:
+    """Model and loss settings.
+
+    Attributes:
+        listener: Encoder sizes.
+        speller: Decoder sizes (``vocab_size`` and ``memory_dim`` are filled in by the model).
+        vocab_size: Tokenizer vocabulary size V.
+        pad_id: Padding id, also the CTC blank.
+        bos_id: Start token.
+        eos_id: End token.
+        ctc_weight: Weight λ of the CTC loss: ``λ CTC + (1 - λ) attention``; 0 drops the head.
+        label_smoothing: Label smoothing of the attention cross-entropy.
+    """
+
+    vocab_size: int
+    listener: ListenerConfig = field(default_factory=ListenerConfig)
+    speller: dict = field(default_factory=dict)
+    pad_id: int = 0
+    bos_id: int = 1
+    eos_id: int = 2
+    ctc_weight: float = 0.3
+    label_smoothing: float = 0.1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.listener, dict):
+            self.listener = ListenerConfig(**self.listener)
+        if not 0.0 <= self.ctc_weight <= 1.0:
+            raise ValueError(f"ctc_weight must be in [0, 1], got {self.ctc_weight}")
+
+    def to_dict(self) -> dict:
+        """Plain dict (for checkpoints and YAML)."""
+        return dataclasses.asdict(self)
+
+
+class LASLoss(NamedTuple):
+    """Total loss and its parts; attention weights (B, U, S) for plots."""
+
+    loss: torch.Tensor
+    attention_loss: torch.Tensor
+    ctc_loss: torch.Tensor
+    attention: torch.Tensor
+
+
+class CTCHead(nn.Module):
+    """Linear projection of listener frames to CTC log-posteriors over the vocabulary."""
+
+    def __init__(self, input_dim: int, vocab_size: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(input_dim, vocab_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) -> log-posteriors (B, T, V), in fp32."""
+        return F.log_softmax(self.proj(x).float(), dim=-1)
+
+
+class ListenAttendSpell(nn.Module):
+    """The recognizer: listener, speller and (when ``ctc_weight > 0``) a CTC head.
+
+    Args:
+        config: See :class:`LASConfig`.
+    """
+
+    def __init__(self, config: LASConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.listener = Listener(config.listener)
+        speller_config = SpellerConfig(
+            vocab_size=config.vocab_size, memory_dim=config.listener.output_dim, **config.speller
+        )
+        self.speller = Speller(speller_config, never_emit=(config.pad_id, config.bos_id))
+        self.ctc = CTCHead(config.listener.output_dim, config.vocab_size) if config.ctc_weight > 0 else None
+
+    def forward(
+        self,
+        features: torch.Tensor,
+        feature_lengths: torch.Tensor,
+        targets: torch.Tensor,
+        target_lengths: torch.Tensor,
+        sampling_probability: float = 0.0,
+    ) -> LASLoss:
+        """Joint CTC-attention loss.
+
+        Args:
+            features: Shape (B, T, F).
+            feature_lengths: Shape (B,).
+            targets: Token ids without bos/eos, padded with ``pad_id``, shape (B, U).
+            target_lengths: Shape (B,).
+            sampling_probability: Scheduled-sampling probability.
+        """
+        enc = self.listener(features, feature_lengths)
+        B = targets.shape[0]
+        bos = targets.new_full((B, 1), self.config.bos_id)
+        inputs = torch.cat([bos, targets], dim=1)  # (B, U + 1)
+        outputs = torch.cat([targets, targets.new_full((B, 1), self.config.pad_id)], dim=1)
+        outputs[torch.arange(B), target_lengths] = self.config.eos_id  # [y_1 .. y_U, eos]
+        out = self.speller(enc.memory, enc.memory_lengths, inputs, sampling_probability)
+        att_loss = F.cross_entropy(
+            out.logits.float().transpose(1, 2),  # (B, U, V) -> (B, V, U)
+            outputs,
+            ignore_index=self.config.pad_id,
+            label_smoothing=self.config.label_smoothing,
+        )
+        ctc_loss = torch.zeros((), device=features.device)
+        if self.ctc is not None:
+            log_probs = self.ctc(enc.ctc_input)
+            ctc_loss = (
+                F.ctc_loss(
+                    log_probs.transpose(0, 1),  # (B, T, V) -> (T, B, V)
+                    targets,
+                    enc.ctc_lengths,
+                    target_lengths,
+                    blank=self.config.pad_id,
+                    reduction="sum",
+                    zero_infinity=True,
+                )
+                / B
+            )
+        w = self.config.ctc_weight
+        return LASLoss((1 - w) * att_loss + w * ctc_loss, att_loss, ctc_loss, out.attention)
+
+    def ctc_log_probs(
+        self, features: torch.Tensor, feature_lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """CTC log-posteriors (B, T', V) and lengths (B,) straight from features."""
+        if self.ctc is None:
+            raise ValueError("this model has no CTC head (ctc_weight was 0)")
+        enc = self.listener(features, feature_lengths)
+        return self.ctc(enc.ctc_input), enc.ctc_lengths
+
+    @torch.no_grad()
+    def decode(
+        self,
+        features: torch.Tensor,
+        feature_lengths: torch.Tensor,
+        search: SearchConfig | None = None,
+        ctc_weight: float | None = None,
+        lm=None,
+        lm_weight: float = 0.0,
+    ) -> list[list[Hypothesis]]:
+        """Beam (or greedy, with beam 1) search over speller, CTC and an optional LM.
+
+        Args:
+            features: Shape (B, T, F).
+            feature_lengths: Shape (B,).
+            search: Beam size, length limits, n-best.
+            ctc_weight: Weight of the CTC prefix score; defaults to the training weight.
+            lm: Optional language model scorer (shallow fusion).
+            lm_weight: Its weight.
+
+        Returns:
+            n-best hypotheses per utterance.
+        """
+        search = search or SearchConfig()
+        enc = self.listener(features, feature_lengths)
+        ctc_weight = self.config.ctc_weight if ctc_weight is None else ctc_weight
+        scorers: dict = {"decoder": self.speller}
+        if not 0.0 <= ctc_weight < 1.0:
+            raise ValueError(f"decoding ctc_weight must be in [0, 1), got {ctc_weight}")
+        weights = {"decoder": 1.0 - ctc_weight}
+        if ctc_weight > 0 and self.ctc is not None:
+            ctc_input = (enc.ctc_input, enc.ctc_lengths)
+            scorers["ctc"] = CTCPrefixScorer(
+                lambda m, n: (self.ctc(ctc_input[0]), ctc_input[1]),
+                blank_id=self.config.pad_id,
+                eos_id=self.config.eos_id,
+            )
+            weights["ctc"] = ctc_weight
+        if lm is not None and lm_weight > 0:
+            scorers["lm"], weights["lm"] = lm, lm_weight
+        args = (scorers, weights)
+        if search.beam_size == 1:
+            hyps = greedy_search(
+                *args, enc.memory, enc.memory_lengths, self.config.bos_id, self.config.eos_id, search
+            )
+            return [[h] for h in hyps]
+        beam = BeamSearch(*args, self.config.bos_id, self.config.eos_id, search)
+        return beam(enc.memory, enc.memory_lengths)

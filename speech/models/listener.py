@@ -1,0 +1,136 @@
+"""The Listen-Attend-Spell listener: an optional conv front end and pyramidal BLSTM layers.
+
+Chan et al. 2016, "Listen, attend and spell". Each pyramid layer concatenates pairs of
+neighbouring frames (halving the time resolution) before its BLSTM, so 2 pyramid layers give
+a 4x shorter memory and 3 give 8x. Padded frames never reach a valid frame: every LSTM runs
+on packed sequences and pairs are formed only within each item's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+@dataclass
+class ListenerConfig:
+    """Listener sizes.
+
+    Attributes:
+        input_dim: Feature size F (mel bins).
+        hidden_size: LSTM units per direction.
+        n_layers: BLSTM layers in all.
+        n_pyramid: How many of the first layers halve the time resolution (reduction 2^n).
+        ctc_layer: Index of the layer whose output feeds the CTC head (-1 = last).
+        conv_channels: Channels of an optional 2-layer conv front end (0 = none); it does not
+            reduce time, it only learns local spectro-temporal patterns.
+        dropout: Dropout between layers.
+    """
+
+    input_dim: int = 80
+    hidden_size: int = 256
+    n_layers: int = 3
+    n_pyramid: int = 2
+    ctc_layer: int = -1
+    conv_channels: int = 0
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.n_pyramid <= self.n_layers:
+            raise ValueError(f"n_pyramid must be in [0, n_layers], got {self.n_pyramid}")
+        if not -self.n_layers <= self.ctc_layer < self.n_layers:
+            raise ValueError(f"ctc_layer {self.ctc_layer} is out of range for {self.n_layers} layers")
+
+    @property
+    def reduction(self) -> int:
+        """Time reduction factor of the memory."""
+        return 2**self.n_pyramid
+
+    @property
+    def output_dim(self) -> int:
+        """Size of a memory frame (both directions)."""
+        return 2 * self.hidden_size
+
+
+class ListenerOutput(NamedTuple):
+    """Memory (B, S, D) with lengths (B,), and the CTC layer's output (B, S', D) with lengths (B,)."""
+
+    memory: torch.Tensor
+    memory_lengths: torch.Tensor
+    ctc_input: torch.Tensor
+    ctc_lengths: torch.Tensor
+
+
+def pyramid_pairs(x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Concatenate frame pairs: (B, T, D) -> (B, T // 2, 2D); an odd last frame is dropped."""
+    B, T, D = x.shape
+    x = x[:, : T - T % 2].reshape(B, T // 2, 2 * D)  # (B, T, D) -> (B, T/2, 2D)
+    return x, torch.div(lengths, 2, rounding_mode="floor").clamp(min=1)
+
+
+class _ConvFrontEnd(nn.Module):
+    """Two 3x3 conv layers over (time, mel); padded frames are zeroed after each layer."""
+
+    def __init__(self, input_dim: int, channels: int) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(
+            [nn.Conv2d(1, channels, 3, padding=1), nn.Conv2d(channels, channels, 3, padding=1)]
+        )
+        self.proj = nn.Linear(channels * input_dim, input_dim)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        y = (x * mask[..., None]).unsqueeze(1)  # (B, T, F) -> (B, 1, T, F)
+        for conv in self.convs:
+            y = torch.relu(conv(y)) * mask[:, None, :, None]
+        B, C, T, F = y.shape
+        y = y.permute(0, 2, 1, 3).reshape(B, T, C * F)  # (B, C, T, F) -> (B, T, C*F)
+        return self.proj(y) * mask[..., None]
+
+
+class Listener(nn.Module):
+    """Pyramidal BLSTM encoder.
+
+    Args:
+        config: Sizes; see :class:`ListenerConfig`.
+    """
+
+    def __init__(self, config: ListenerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.front = _ConvFrontEnd(config.input_dim, config.conv_channels) if config.conv_channels else None
+        layers, dim = [], config.input_dim
+        for i in range(config.n_layers):
+            in_dim = 2 * dim if i < config.n_pyramid else dim
+            layers.append(nn.LSTM(in_dim, config.hidden_size, batch_first=True, bidirectional=True))
+            dim = config.output_dim
+        self.layers = nn.ModuleList(layers)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, features: torch.Tensor, feature_lengths: torch.Tensor) -> ListenerOutput:
+        """Encode features (B, T, F) with lengths (B,); returns memory at T / reduction frames."""
+        x, lengths = features, feature_lengths
+        if self.front is not None:
+            mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+            x = self.front(x, mask)
+        ctc_index = self.config.ctc_layer % self.config.n_layers
+        ctc = (x, lengths)
+        for i, lstm in enumerate(self.layers):
+            if i < self.config.n_pyramid:
+                x, lengths = pyramid_pairs(x, lengths)
+            x = self._run(lstm, x, lengths)
+            if i < len(self.layers) - 1:
+                x = self.dropout(x)
+            if i == ctc_index:
+                ctc = (x, lengths)
+        return ListenerOutput(x, lengths, *ctc)
+
+    @staticmethod
+    def _run(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = lstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        return out

@@ -1,0 +1,184 @@
+"""The Listen-Attend-Spell speller: an LSTM decoder with location-aware attention.
+
+Each step feeds ``[embedding(previous token); previous context]`` to a stack of LSTM cells,
+attends over the listener's memory with the top cell's output as the query, and predicts the
+next token from ``[top output; new context]``. The speller is also a
+:class:`~speech.decoding.Scorer`, so the shared beam search drives it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from speech.attention import AttentionState, LocationAwareAttention
+
+
+@dataclass
+class SpellerConfig:
+    """Speller sizes.
+
+    Attributes:
+        vocab_size: Output vocabulary V (tokenizer's, specials included).
+        memory_dim: Size of a listener memory frame.
+        embed_dim: Token embedding size.
+        hidden_size: LSTM cell size.
+        n_layers: Stacked LSTM cells.
+        attention_dim: Hidden size of the attention energies.
+        location_filters: Channels of the location convolution.
+        location_kernel: Width of the location convolution (odd).
+        dropout: Dropout on the embedding and the cell outputs.
+    """
+
+    vocab_size: int
+    memory_dim: int = 512
+    embed_dim: int = 128
+    hidden_size: int = 512
+    n_layers: int = 1
+    attention_dim: int = 256
+    location_filters: int = 16
+    location_kernel: int = 15
+    dropout: float = 0.1
+
+
+class SpellerState(NamedTuple):
+    """Decoder state carried between steps; every field has the hypotheses as rows (N, ...)."""
+
+    memory: torch.Tensor
+    memory_mask: torch.Tensor
+    h: torch.Tensor  # (L, N, H)
+    c: torch.Tensor  # (L, N, H)
+    context: torch.Tensor  # (N, D)
+    attention: AttentionState
+
+    def select(self, rows: torch.Tensor) -> SpellerState:
+        """Keep (or repeat) the rows ``rows``."""
+        return SpellerState(
+            self.memory.index_select(0, rows),
+            self.memory_mask.index_select(0, rows),
+            self.h.index_select(1, rows),
+            self.c.index_select(1, rows),
+            self.context.index_select(0, rows),
+            self.attention.select(rows),
+        )
+
+
+class SpellerOutput(NamedTuple):
+    """Teacher-forced logits (B, U, V) and attention weights (B, U, S)."""
+
+    logits: torch.Tensor
+    attention: torch.Tensor
+
+
+class Speller(nn.Module):
+    """Attention decoder over a memory.
+
+    Args:
+        config: Sizes; see :class:`SpellerConfig`.
+        never_emit: Token ids the decoder must never predict at inference (pad/blank, bos).
+    """
+
+    def __init__(self, config: SpellerConfig, never_emit: tuple[int, ...] = ()) -> None:
+        super().__init__()
+        self.config = config
+        self.vocab_size = config.vocab_size
+        self.never_emit = list(never_emit)
+        self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
+        sizes = [config.embed_dim + config.memory_dim] + [config.hidden_size] * (config.n_layers - 1)
+        self.cells = nn.ModuleList(nn.LSTMCell(n, config.hidden_size) for n in sizes)
+        self.attention = LocationAwareAttention(
+            config.hidden_size,
+            config.memory_dim,
+            config.attention_dim,
+            config.location_filters,
+            config.location_kernel,
+        )
+        self.output = nn.Sequential(
+            nn.Linear(config.hidden_size + config.memory_dim, config.hidden_size),
+            nn.Tanh(),
+            nn.Linear(config.hidden_size, config.vocab_size),
+        )
+        self.dropout = nn.Dropout(config.dropout)
+
+    def init_state(self, memory: torch.Tensor, memory_lengths: torch.Tensor) -> SpellerState:
+        """Zero cells and context; attention starts on the first frame."""
+        B, L, H = memory.shape[0], self.config.n_layers, self.config.hidden_size
+        mask = torch.arange(memory.shape[1], device=memory.device)[None, :] < memory_lengths[:, None]
+        zeros = memory.new_zeros(L, B, H)
+        return SpellerState(
+            memory,
+            mask,
+            zeros,
+            zeros.clone(),
+            memory.new_zeros(B, memory.shape[2]),
+            self.attention.init_state(memory, mask),
+        )
+
+    def step(
+        self, tokens: torch.Tensor, state: SpellerState
+    ) -> tuple[torch.Tensor, torch.Tensor, SpellerState]:
+        """One step: previous tokens (N,) -> logits (N, V), attention weights (N, S), new state."""
+        x = torch.cat([self.dropout(self.embed(tokens)), state.context], dim=-1)
+        hs, cs = [], []
+        for i, cell in enumerate(self.cells):
+            h, c = cell(x, (state.h[i], state.c[i]))
+            hs.append(h)
+            cs.append(c)
+            x = self.dropout(h)
+        att = self.attention(hs[-1], state.memory, state.memory_mask, state.attention)
+        logits = self.output(torch.cat([x, att.context], dim=-1))
+        new_state = SpellerState(
+            state.memory, state.memory_mask, torch.stack(hs), torch.stack(cs), att.context, att.state
+        )
+        return logits, att.weights, new_state
+
+    def forward(
+        self,
+        memory: torch.Tensor,
+        memory_lengths: torch.Tensor,
+        inputs: torch.Tensor,
+        sampling_probability: float = 0.0,
+    ) -> SpellerOutput:
+        """Teacher-forced decoding (with optional scheduled sampling).
+
+        Args:
+            memory: Listener output, shape (B, S, D).
+            memory_lengths: Shape (B,).
+            inputs: Decoder inputs ``[bos, y_1 .. y_{U-1}]``, shape (B, U).
+            sampling_probability: Chance of feeding the model's own previous prediction
+                instead of the reference token (Bengio et al. 2015); 0 in evaluation.
+
+        Returns:
+            Logits (B, U, V) and attention weights (B, U, S).
+        """
+        state = self.init_state(memory, memory_lengths)
+        logits, weights = [], []
+        token = inputs[:, 0]
+        for u in range(inputs.shape[1]):
+            if u > 0:
+                token = inputs[:, u]
+                if sampling_probability > 0 and self.training:
+                    sampled = logits[-1].detach().argmax(dim=-1)
+                    use = torch.rand(token.shape, device=token.device) < sampling_probability
+                    token = torch.where(use, sampled, token)
+            step_logits, step_weights, state = self.step(token, state)
+            logits.append(step_logits)
+            weights.append(step_weights)
+        return SpellerOutput(torch.stack(logits, dim=1), torch.stack(weights, dim=1))
+
+    # Scorer protocol -------------------------------------------------------------------------
+    def score(self, last_tokens: torch.Tensor, state: SpellerState) -> tuple[torch.Tensor, SpellerState]:
+        """Next-token log-probabilities (N, V); tokens in ``never_emit`` get -inf."""
+        logits, _, state = self.step(last_tokens, state)
+        logits = logits.float()
+        if self.never_emit:
+            logits[:, self.never_emit] = float("-inf")
+        return F.log_softmax(logits, dim=-1), state
+
+    def select(self, state: SpellerState, indices: torch.Tensor) -> SpellerState:
+        """Keep (or repeat) hypothesis rows."""
+        return state.select(indices)

@@ -1,0 +1,84 @@
+import pytest
+import torch
+
+from speech.decoding import SearchConfig
+from speech.models.las import LASConfig, ListenAttendSpell
+from speech.models.listener import Listener, ListenerConfig
+
+V = 10  # pad 0, bos 1, eos 2, unk 3, tokens 4..9
+
+
+def tiny_config(ctc_weight=0.3, **listener):
+    lc = dict(input_dim=8, hidden_size=16, n_layers=2, n_pyramid=2, dropout=0.0) | listener
+    speller = dict(
+        embed_dim=8, hidden_size=32, attention_dim=16, location_filters=4, location_kernel=5, dropout=0.0
+    )
+    return LASConfig(vocab_size=V, listener=lc, speller=speller, ctc_weight=ctc_weight, label_smoothing=0.0)
+
+
+def batch(lengths=(40, 29, 17), target_lengths=(5, 3, 2), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    feats = torch.randn(len(lengths), max(lengths), 8, generator=g)
+    mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
+    feats = feats * mask[..., None]
+    targets = torch.randint(4, V, (len(lengths), max(target_lengths)), generator=g)
+    tmask = torch.arange(max(target_lengths))[None, :] < torch.tensor(target_lengths)[:, None]
+    return feats, torch.tensor(lengths), targets * tmask, torch.tensor(target_lengths)
+
+
+@pytest.mark.parametrize("conv", [0, 4])
+@pytest.mark.parametrize("n_pyramid", [2, 3])
+def test_listener_padding_invariance_and_reduction(conv, n_pyramid):
+    torch.manual_seed(0)
+    listener = Listener(
+        ListenerConfig(
+            input_dim=8, hidden_size=6, n_layers=3, n_pyramid=n_pyramid, conv_channels=conv, dropout=0.0
+        )
+    ).eval()
+    feats, lengths, _, _ = batch(lengths=(43, 30, 17))
+    out = listener(feats, lengths)
+    assert out.memory_lengths.tolist() == [n // 2**n_pyramid for n in (43, 30, 17)]
+    for i, n in enumerate((43, 30, 17)):
+        alone = listener(feats[i : i + 1, :n], lengths[i : i + 1])
+        m = int(out.memory_lengths[i])
+        torch.testing.assert_close(out.memory[i, :m], alone.memory[0, :m], atol=1e-5, rtol=1e-4)
+
+
+def test_loss_shapes_and_every_parameter_gets_a_gradient():
+    torch.manual_seed(0)
+    model = ListenAttendSpell(tiny_config(conv_channels=4))
+    feats, lengths, targets, target_lengths = batch()
+    out = model(feats, lengths, targets, target_lengths, sampling_probability=0.5)
+    assert out.attention.shape == (3, 6, 10)  # U + 1 steps x 40 // 4 frames
+    assert torch.isfinite(out.loss) and out.ctc_loss > 0 and out.attention_loss > 0
+    out.loss.backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_no_ctc_head_when_weight_is_zero():
+    model = ListenAttendSpell(tiny_config(ctc_weight=0.0))
+    assert model.ctc is None
+    feats, lengths, targets, target_lengths = batch()
+    out = model(feats, lengths, targets, target_lengths)
+    assert out.ctc_loss == 0 and torch.allclose(out.loss, out.attention_loss)
+
+
+def test_overfit_a_handful_of_utterances_to_zero_errors():
+    torch.manual_seed(0)
+    model = ListenAttendSpell(tiny_config(ctc_weight=0.3))
+    feats, lengths, targets, target_lengths = batch(lengths=(40, 36, 32, 28), target_lengths=(5, 4, 3, 4))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(150):
+        opt.zero_grad()
+        loss = model(feats, lengths, targets, target_lengths).loss
+        loss.backward()
+        opt.step()
+    model.eval()
+    assert loss.item() < 0.05
+    refs = [targets[i, : target_lengths[i]].tolist() for i in range(4)]
+    for beam in (1, 4):
+        hyps = model.decode(feats, lengths, SearchConfig(beam_size=beam, max_length_ratio=1.0))
+        assert [h[0].tokens for h in hyps] == refs
+    hyps = model.decode(feats, lengths, SearchConfig(beam_size=4), ctc_weight=0.0)
+    assert [h[0].tokens for h in hyps] == refs
