@@ -24,14 +24,14 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> ArgumentParser:
     """The full ``speech`` parser with every subcommand registered."""
-    from speech.cli import prepare, score, stubs
+    from speech.cli import prepare, score, stubs, train, transcribe
 
     parser = ArgumentParser(prog="speech", description="Speech recognition, synthesis and translation.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
     prepare.add_parser(sub)
-    stubs.add_train_parser(sub)
-    stubs.add_transcribe_parser(sub)
+    train.add_parser(sub)
+    transcribe.add_parser(sub)
     stubs.add_synthesize_parser(sub)
     stubs.add_translate_parser(sub)
     score.add_parser(sub)

@@ -1,17 +1,63 @@
-"""``speech prepare``: corpus preparation subcommands (built-in and real corpora)."""
+"""``speech prepare``: corpora (built-in and real) and the assets a recipe's stage 1 makes."""
 
 from __future__ import annotations
 
 import argparse
 
+from speech.errors import SpeechError
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``speech prepare`` and its corpus subcommands."""
-    parser = sub.add_parser("prepare", help="prepare a corpus into train/dev/test manifests")
-    corpora = parser.add_subparsers(dest="corpus", metavar="CORPUS", parser_class=type(parser))
-    corpora.required = True
-    try:
-        from data_prep import synthetic
-    except ImportError:  # pragma: no cover - data_prep is part of the package
-        return
-    synthetic.add_cli(corpora)
+    """Register ``speech prepare`` with its corpus and asset subcommands."""
+    from data_prep import synthetic
+
+    parser = sub.add_parser("prepare", help="prepare corpora, tokenizers and feature statistics")
+    targets = parser.add_subparsers(dest="target", metavar="TARGET", parser_class=type(parser))
+    targets.required = True
+    synthetic.add_cli(targets)
+
+    tok = targets.add_parser("tokenizer", help="train a tokenizer on a manifest's text")
+    tok.add_argument("--manifest", required=True, help="training manifest")
+    tok.add_argument("--out", required=True, help="tokenizer file to write (JSON)")
+    tok.add_argument("--kind", choices=["char", "sentencepiece"], default="char", help="tokenizer type")
+    tok.add_argument("--field", choices=["text", "translation"], default="text", help="manifest field")
+    tok.add_argument("--vocab-size", type=int, default=1000, help="SentencePiece vocabulary size")
+    tok.add_argument("--lang", default=None, help="normalise text for this language first (en, fr, de)")
+    tok.set_defaults(func=run_tokenizer)
+
+    cmvn = targets.add_parser("cmvn", help="global mean/variance statistics of log-mel features")
+    cmvn.add_argument("--manifest", required=True, help="training manifest")
+    cmvn.add_argument("--out", required=True, help="statistics file to write (JSON)")
+    cmvn.add_argument("--preset", choices=["asr", "tts"], default="asr", help="log-mel preset")
+    cmvn.add_argument("--max-utterances", type=int, default=None, help="use at most this many utterances")
+    cmvn.set_defaults(func=run_cmvn)
+
+
+def run_tokenizer(args: argparse.Namespace) -> int:
+    """Train and save a tokenizer."""
+    from speech.text import TextNormalizer, train_tokenizer_from_manifest
+
+    normalizer = TextNormalizer(args.lang) if args.lang else None
+    tok = train_tokenizer_from_manifest(
+        args.manifest,
+        kind=args.kind,
+        field=args.field,
+        vocab_size=args.vocab_size,
+        normalizer=normalizer,
+        output=args.out,
+    )
+    print(f"{args.out}: {args.kind} tokenizer, {tok.vocab_size} symbols")
+    return 0
+
+
+def run_cmvn(args: argparse.Namespace) -> int:
+    """Compute and save CMVN statistics."""
+    from speech.features import LogMel, LogMelConfig, compute_cmvn_stats
+
+    if args.max_utterances is not None and args.max_utterances < 1:
+        raise SpeechError(f"--max-utterances must be positive, got {args.max_utterances}")
+    config = LogMelConfig.asr() if args.preset == "asr" else LogMelConfig.tts()
+    stats = compute_cmvn_stats(args.manifest, LogMel(config), max_utterances=args.max_utterances)
+    stats.save(args.out)
+    print(f"{args.out}: statistics of {stats.count} frames")
+    return 0

@@ -1,4 +1,4 @@
-"""Parsers of the commands whose models are not built yet: train, transcribe, synthesize, translate.
+"""Parsers of the commands whose models are not built yet: synthesize and translate.
 
 Their options are the planned ones, so ``--help`` documents the interface; running one says
 plainly that the command is not available in this version and exits with code 1.
@@ -13,25 +13,6 @@ import sys
 def _not_yet(args: argparse.Namespace) -> int:
     print(f"speech {args.command}: not available in this version yet", file=sys.stderr)
     return 1
-
-
-def add_train_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``speech train`` (planned: asr, tts, st, lm)."""
-    p = sub.add_parser("train", help="train a model from a recipe config (asr, tts, st, lm)")
-    p.add_argument("task", choices=["asr", "tts", "st", "lm"], help="model family to train")
-    p.add_argument("--config", help="YAML config file")
-    p.add_argument("--exp-dir", help="experiment folder for checkpoints and logs")
-    p.set_defaults(func=_not_yet)
-
-
-def add_transcribe_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``speech transcribe``."""
-    p = sub.add_parser("transcribe", help="transcribe audio files with an ASR checkpoint")
-    p.add_argument("--model", required=True, help="ASR checkpoint")
-    p.add_argument("--beam", type=int, default=8, help="beam size (1 = greedy)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files")
-    p.set_defaults(func=_not_yet)
 
 
 def add_synthesize_parser(sub: argparse._SubParsersAction) -> None:

@@ -37,9 +37,9 @@ class LASConfig:
         label_smoothing: Label smoothing of the attention cross-entropy.
     """
 
-    vocab_size: int
+    vocab_size: int = 0
     listener: ListenerConfig = field(default_factory=ListenerConfig)
-    speller: dict = field(default_factory=dict)
+    speller: SpellerConfig = field(default_factory=SpellerConfig)
     pad_id: int = 0
     bos_id: int = 1
     eos_id: int = 2
@@ -49,6 +49,8 @@ class LASConfig:
     def __post_init__(self) -> None:
         if isinstance(self.listener, dict):
             self.listener = ListenerConfig(**self.listener)
+        if isinstance(self.speller, dict):
+            self.speller = SpellerConfig(**self.speller)
         if not 0.0 <= self.ctc_weight <= 1.0:
             raise ValueError(f"ctc_weight must be in [0, 1], got {self.ctc_weight}")
 
@@ -89,8 +91,10 @@ class ListenAttendSpell(nn.Module):
         super().__init__()
         self.config = config
         self.listener = Listener(config.listener)
-        speller_config = SpellerConfig(
-            vocab_size=config.vocab_size, memory_dim=config.listener.output_dim, **config.speller
+        if config.vocab_size < 5:
+            raise ValueError(f"vocab_size must cover the 4 special tokens and more, got {config.vocab_size}")
+        speller_config = dataclasses.replace(
+            config.speller, vocab_size=config.vocab_size, memory_dim=config.listener.output_dim
         )
         self.speller = Speller(speller_config, never_emit=(config.pad_id, config.bos_id))
         self.ctc = CTCHead(config.listener.output_dim, config.vocab_size) if config.ctc_weight > 0 else None
@@ -142,6 +146,13 @@ class ListenAttendSpell(nn.Module):
             )
         w = self.config.ctc_weight
         return LASLoss((1 - w) * att_loss + w * ctc_loss, att_loss, ctc_loss, out.attention)
+
+    def listener_lengths(self, feature_lengths: torch.Tensor) -> torch.Tensor:
+        """Memory lengths (B,) the listener gives for feature lengths (B,)."""
+        lengths = feature_lengths
+        for _ in range(self.config.listener.n_pyramid):
+            lengths = torch.div(lengths, 2, rounding_mode="floor").clamp(min=1)
+        return lengths
 
     def ctc_log_probs(
         self, features: torch.Tensor, feature_lengths: torch.Tensor

@@ -23,8 +23,8 @@ class SpellerConfig:
     """Speller sizes.
 
     Attributes:
-        vocab_size: Output vocabulary V (tokenizer's, specials included).
-        memory_dim: Size of a listener memory frame.
+        vocab_size: Output vocabulary V (tokenizer's, specials included); set by the model.
+        memory_dim: Size of a memory frame; set by the model from its encoder.
         embed_dim: Token embedding size.
         hidden_size: LSTM cell size.
         n_layers: Stacked LSTM cells.
@@ -34,8 +34,8 @@ class SpellerConfig:
         dropout: Dropout on the embedding and the cell outputs.
     """
 
-    vocab_size: int
-    memory_dim: int = 512
+    vocab_size: int = 0
+    memory_dim: int = 0
     embed_dim: int = 128
     hidden_size: int = 512
     n_layers: int = 1

@@ -1,0 +1,30 @@
+"""``speech train``: train a model from a YAML config."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``speech train``."""
+    p = sub.add_parser(
+        "train",
+        help="train a model from a YAML config (asr)",
+        description="Train a model. Extra KEY=VALUE arguments override the config "
+        "(e.g. trainer.max_epochs=5 model.ctc_weight=0.5).",
+    )
+    p.add_argument("task", choices=["asr"], help="model family to train")
+    p.add_argument("--config", help="YAML config file (defaults apply to what it leaves out)")
+    p.add_argument("--exp-dir", required=True, help="experiment folder: checkpoints, logs, model.ckpt")
+    p.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                   help="config overrides, values parsed as YAML")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train (resuming from the experiment's last checkpoint if there is one)."""
+    from speech.tasks.train import train_asr
+
+    out = train_asr(args.config, args.exp_dir, args.overrides)
+    print(f"model written to {out}")
+    return 0

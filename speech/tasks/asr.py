@@ -1,0 +1,236 @@
+"""The ASR LightningModule: a thin wrapper around :class:`~speech.models.las.ListenAttendSpell`.
+
+Features are computed on the training device inside the module (log-mel, global CMVN,
+SpecAugment in training). One shared step computes the loss; validation also decodes
+greedily and reports CER/WER, and saves an attention-alignment picture each epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jiwer
+import lightning as L
+import torch
+
+from speech.data import Batch, Collate, SpeechDataset, read_manifest
+from speech.decoding import SearchConfig
+from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig, SpecAugment, SpecAugmentConfig
+from speech.models.las import LASConfig, ListenAttendSpell
+from speech.tasks.checkpoint import FORMAT_VERSION
+from speech.tasks.common import OptimConfig, TrainerConfig, bucketed_loader, build_optimizer
+from speech.tasks.plots import save_alignment
+from speech.text import Tokenizer, tokenizer_from_dict, tokenizer_to_dict
+
+
+@dataclass
+class ASRDataConfig:
+    """Where the data is and how it is batched.
+
+    Attributes:
+        train: Training manifest.
+        dev: Validation manifest.
+        tokenizer: Tokenizer file (``speech prepare tokenizer``).
+        cmvn: CMVN statistics file (``speech prepare cmvn``); None skips normalisation.
+        max_seconds: Padded audio per batch, in seconds.
+        max_batch_size: Cap on utterances per batch.
+        max_duration: Training utterances longer than this (s) are skipped.
+        num_workers: DataLoader worker processes.
+    """
+
+    train: str = "data/train.jsonl"
+    dev: str = "data/dev.jsonl"
+    tokenizer: str = "data/tokenizer.json"
+    cmvn: str | None = "data/cmvn.json"
+    max_seconds: float = 100.0
+    max_batch_size: int | None = None
+    max_duration: float | None = None
+    num_workers: int = 0
+
+
+@dataclass
+class ScheduledSampling:
+    """Probability of feeding the model's own prediction, ramped linearly between two steps.
+
+    Attributes:
+        max_probability: Final probability (0 = off, the default).
+        start_step: Step where the ramp starts.
+        end_step: Step where it reaches ``max_probability``.
+    """
+
+    max_probability: float = 0.0
+    start_step: int = 0
+    end_step: int = 1
+
+    def at(self, step: int) -> float:
+        """Probability at a training step."""
+        ramp = (step - self.start_step) / max(self.end_step - self.start_step, 1)
+        return self.max_probability * min(max(ramp, 0.0), 1.0)
+
+
+@dataclass
+class ASRConfig:
+    """Everything an ASR training run reads from its YAML config."""
+
+    data: ASRDataConfig = field(default_factory=ASRDataConfig)
+    features: LogMelConfig = field(default_factory=LogMelConfig.asr)
+    specaugment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
+    model: LASConfig = field(default_factory=LASConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    scheduled_sampling: ScheduledSampling = field(default_factory=ScheduledSampling)
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(beam_size=8, max_length_ratio=1.0))
+
+
+class ASRTask(L.LightningModule):
+    """Train a LAS recognizer.
+
+    Args:
+        config: The run's config.
+        tokenizer: Transcript tokenizer (its vocabulary sizes the model).
+        cmvn: Global CMVN statistics, or None.
+    """
+
+    def __init__(self, config: ASRConfig, tokenizer: Tokenizer, cmvn: CMVNStats | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.tokenizer = tokenizer
+        model_config = dataclasses.replace(
+            config.model,
+            vocab_size=tokenizer.vocab_size,
+            pad_id=tokenizer.pad_id,
+            bos_id=tokenizer.bos_id,
+            eos_id=tokenizer.eos_id,
+            listener=dataclasses.replace(config.model.listener, input_dim=config.features.n_mels),
+        )
+        self.model_config = model_config
+        self.logmel = LogMel(config.features)
+        self.cmvn = GlobalCMVN.from_stats(cmvn) if cmvn is not None else GlobalCMVN(config.features.n_mels)
+        self.specaugment = SpecAugment(config.specaugment)
+        self.model = ListenAttendSpell(model_config)
+        self._val_counts = torch.zeros(4, dtype=torch.float64)  # word errors, words, char errors, chars
+
+    # Shared -----------------------------------------------------------------------------------
+    def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-mel + CMVN (+ SpecAugment in training) on the current device, in fp32."""
+        feats, frame_lengths = self.logmel(waveforms, lengths)
+        feats = self.cmvn(feats, frame_lengths)
+        return self.specaugment(feats, frame_lengths), frame_lengths
+
+    def _step(self, batch: Batch, stage: str):
+        feats, frame_lengths = self.features(batch.waveforms, batch.waveform_lengths)
+        p = self.config.scheduled_sampling.at(self.global_step) if stage == "train" else 0.0
+        out = self.model(feats, frame_lengths, batch.text, batch.text_lengths, sampling_probability=p)
+        B = len(batch)
+        self.log(f"{stage}/loss", out.loss, batch_size=B, prog_bar=True, sync_dist=stage != "train")
+        self.log(f"{stage}/attention_loss", out.attention_loss, batch_size=B, sync_dist=stage != "train")
+        self.log(f"{stage}/ctc_loss", out.ctc_loss, batch_size=B, sync_dist=stage != "train")
+        return out, feats, frame_lengths
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        """Joint CTC-attention loss of one batch."""
+        return self._step(batch, "train")[0].loss
+
+    # Validation -------------------------------------------------------------------------------
+    def on_validation_epoch_start(self) -> None:
+        """Reset the error counts."""
+        self._val_counts = torch.zeros(4, dtype=torch.float64, device=self.device)
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        """Loss, greedy decoding and error counts; the first batch's alignment is plotted."""
+        out, feats, frame_lengths = self._step(batch, "val")
+        greedy = dataclasses.replace(self.config.search, beam_size=1, nbest=1)
+        hyps = self.model.decode(feats, frame_lengths, greedy)
+        refs = [
+            self.tokenizer.decode(batch.text[i, : batch.text_lengths[i]].tolist()) for i in range(len(batch))
+        ]
+        texts = [self.tokenizer.decode(h[0].tokens) for h in hyps]
+        self._val_counts += torch.tensor(_error_counts(refs, texts), dtype=torch.float64, device=self.device)
+        if batch_idx == 0 and self.trainer.is_global_zero:
+            n = int(batch.text_lengths[0]) + 1
+            m = int(self.model.listener_lengths(frame_lengths[:1])[0])
+            save_alignment(
+                out.attention[0, :n, :m].float().cpu(),
+                Path(self.trainer.default_root_dir) / "alignments" / f"epoch{self.current_epoch:03d}.png",
+                title=f"epoch {self.current_epoch}: {texts[0][:60]}",
+            )
+
+    def on_validation_epoch_end(self) -> None:
+        """CER and WER over the whole dev set (summed over DDP ranks)."""
+        counts = self.trainer.strategy.reduce(self._val_counts, reduce_op="sum")
+        if counts[1] > 0:
+            self.log("val/wer", float(counts[0] / counts[1]), prog_bar=True, rank_zero_only=True)
+            self.log("val/cer", float(counts[2] / counts[3].clamp(min=1)), prog_bar=True, rank_zero_only=True)
+
+    def configure_optimizers(self):
+        """AdamW with warm-up and exponential decay."""
+        return build_optimizer(self, self.config.optim)
+
+    # Checkpoints ------------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Store what inference needs next to the weights."""
+        checkpoint["speech"] = {
+            "format_version": FORMAT_VERSION,
+            "task": "asr",
+            "model": dataclasses.asdict(self.model_config),
+            "features": self.config.features.to_dict(),
+            "search": dataclasses.asdict(self.config.search),
+            "tokenizer": tokenizer_to_dict(self.tokenizer),
+            "cmvn": {"mean": self.cmvn.mean.cpu().tolist(), "std": self.cmvn.std.cpu().tolist()},
+        }
+
+    # Data -------------------------------------------------------------------------------------
+    def _dataset(self, manifest: str, train: bool) -> SpeechDataset:
+        utterances = read_manifest(manifest)
+        if train and self.config.data.max_duration:
+            utterances = [u for u in utterances if u.duration <= self.config.data.max_duration]
+        return SpeechDataset(utterances, self.config.features.sample_rate, text_tokenizer=self.tokenizer)
+
+    def train_dataloader(self):
+        """Length-bucketed, shuffled per epoch, split between DDP ranks."""
+        d = self.config.data
+        return bucketed_loader(
+            self._dataset(d.train, True),
+            d.max_seconds,
+            True,
+            self.config.trainer.seed,
+            Collate(self.tokenizer.pad_id),
+            d.num_workers,
+            d.max_batch_size,
+        )
+
+    def val_dataloader(self):
+        """Length-bucketed in sorted order."""
+        d = self.config.data
+        return bucketed_loader(
+            self._dataset(d.dev, False),
+            d.max_seconds,
+            False,
+            0,
+            Collate(self.tokenizer.pad_id),
+            d.num_workers,
+            d.max_batch_size,
+        )
+
+
+def _error_counts(refs: list[str], hyps: list[str]) -> tuple[int, int, int, int]:
+    """(word errors, reference words, char errors, reference chars)."""
+    hyps = [h if h else "" for h in hyps]
+    w = jiwer.process_words(refs, hyps)
+    c = jiwer.process_characters(refs, hyps)
+    return (
+        w.substitutions + w.deletions + w.insertions,
+        w.hits + w.substitutions + w.deletions,
+        c.substitutions + c.deletions + c.insertions,
+        c.hits + c.substitutions + c.deletions,
+    )
+
+
+def tokenizer_and_cmvn_from_checkpoint(meta: dict) -> tuple[Tokenizer, CMVNStats | None]:
+    """Rebuild the tokenizer and CMVN statistics stored by :meth:`ASRTask.on_save_checkpoint`."""
+    tokenizer = tokenizer_from_dict(meta["tokenizer"])
+    cmvn = meta.get("cmvn")
+    stats = CMVNStats(torch.tensor(cmvn["mean"]), torch.tensor(cmvn["std"]), 0) if cmvn else None
+    return tokenizer, stats
