@@ -22,33 +22,37 @@ from speech.io import atomic_write
 T = TypeVar("T")
 
 
-def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") -> T:
+def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config", prefix: str = "") -> T:
     """Build dataclass ``cls`` from ``data``, recursing into dataclass-typed fields.
+
+    Args:
+        cls: The dataclass.
+        data: Its fields as a mapping (None = all defaults).
+        where: The source, used as the error prefix (usually the YAML path).
+        prefix: Dotted key of ``data`` inside the whole config (for messages).
 
     Raises:
         ConfigError: ``where: unknown key 'a.b'`` or ``where: 'a.b' must be ...``.
     """
     data = {} if data is None else data
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+        raise ConfigError(f"{where}: '{prefix or 'config'}' expected a mapping, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise ConfigError(f"{where}: unknown key '{unknown[0]}' (known: {', '.join(sorted(names))})")
-    kwargs = {}
-    for name, value in data.items():
-        kwargs[name] = _convert(hints[name], value, f"{where}.{name}" if where != "config" else name, where)
+        raise ConfigError(f"{where}: unknown key '{prefix}{unknown[0]}' (known: {', '.join(sorted(names))})")
+    kwargs = {name: _convert(hints[name], value, f"{prefix}{name}", where) for name, value in data.items()}
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"{where}: {e}") from None
+        raise ConfigError(f"{where}: {prefix.rstrip('.') or 'config'}: {e}") from None
 
 
 def _convert(hint: Any, value: Any, key: str, where: str) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        return from_dict(hint, value, key)
+        return from_dict(hint, value, where, key + ".")
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:
@@ -59,9 +63,9 @@ def _convert(hint: Any, value: Any, key: str, where: str) -> Any:
     if hint in (int, float, str, bool) and not (
         isinstance(value, hint) and not (hint is int and isinstance(value, bool))
     ):
-        raise ConfigError(f"'{key}' must be {hint.__name__}, got {value!r}")
+        raise ConfigError(f"{where}: '{key}' must be {hint.__name__}, got {value!r}")
     if origin in (list, tuple) and not isinstance(value, list | tuple):
-        raise ConfigError(f"'{key}' must be a list, got {value!r}")
+        raise ConfigError(f"{where}: '{key}' must be a list, got {value!r}")
     if origin is tuple:
         return tuple(value)
     return value

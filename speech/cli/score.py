@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from speech.errors import SpeechError
+from speech.io import atomic_write
 from speech.metrics import error_rates, paired, translation_scores
 
 
@@ -23,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--hyp", required=True, help="hypothesis file of id<TAB>text lines (same ids)")
         p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
         p.set_defaults(func=func)
+    report = metrics.add_parser("report", help="write RESULTS.md for an experiment's decode_* folders")
+    report.add_argument("--exp-dir", required=True, help="experiment folder holding decode_<set>/ folders")
+    report.set_defaults(func=score_report)
 
 
 def score_wer(args: argparse.Namespace) -> int:
@@ -51,4 +56,38 @@ def score_bleu(args: argparse.Namespace) -> int:
         print(f"BLEU {scores.bleu:.2f}  ({scores.bleu_signature})")
         print(f"chrF {scores.chrf:.2f}")
         print(f"exact match {100 * scores.exact_match:.2f}% of {scores.sentences} sentences")
+    return 0
+
+
+def score_report(args: argparse.Namespace) -> int:
+    """Score every ``decode_<set>/{ref,hyp}.txt`` of an experiment into ``RESULTS.md``."""
+    exp = Path(args.exp_dir)
+    sets = sorted(d for d in exp.glob("decode_*") if (d / "hyp.txt").is_file())
+    if not sets:
+        raise SpeechError(f"{exp}: no decode_*/hyp.txt to score")
+    rows = []
+    for folder in sets:
+        _, refs, hyps = paired(folder / "ref.txt", folder / "hyp.txt")
+        rates = error_rates(refs, hyps)
+        stats_file = folder / "hyp.stats.json"
+        stats = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
+        rows.append((folder.name.removeprefix("decode_"), rates, stats))
+    lines = [
+        "# Results",
+        "",
+        f"Experiment: `{exp}`",
+        "",
+        "| set | utterances | WER % | CER % | beam | RTF (decode s / audio s) | threads |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, rates, stats in rows:
+        rtf = f"{stats['rtf']:.4f}" if "rtf" in stats else "-"
+        lines.append(
+            f"| {name} | {rates.sentences} | {100 * rates.wer:.2f} | {100 * rates.cer:.2f} | "
+            f"{stats.get('beam', '-')} | {rtf} | {stats.get('threads', '-')} |"
+        )
+    text = "\n".join(lines) + "\n"
+    with atomic_write(exp / "RESULTS.md") as f:
+        f.write(text)
+    print(text, end="")
     return 0

@@ -16,8 +16,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("task", choices=["asr"], help="model family to train")
     p.add_argument("--config", help="YAML config file (defaults apply to what it leaves out)")
     p.add_argument("--exp-dir", required=True, help="experiment folder: checkpoints, logs, model.ckpt")
-    p.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
-                   help="config overrides, values parsed as YAML")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config overrides, values parsed as YAML",
+    )
     p.set_defaults(func=run)
 
 

@@ -32,7 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--json", action="store_true", help="print JSON lines with file, text and score")
     p.add_argument("--manifest", help="transcribe a manifest's utterances instead of FILE arguments")
-    p.add_argument("--output", help="with --manifest: write id<TAB>text lines here (atomically)")
+    p.add_argument(
+        "--output",
+        help="with --manifest: write id<TAB>text lines here (atomically), the "
+        "references to ref.txt and decoding statistics to *.stats.json beside it",
+    )
     p.add_argument("files", nargs="*", metavar="FILE", help="audio files")
     p.set_defaults(func=run)
 
@@ -100,6 +104,8 @@ def _run_manifest(args: argparse.Namespace, transcriber, lm) -> int:
     if args.output:
         with atomic_write(Path(args.output)) as f:
             f.writelines(lines)
+        with atomic_write(Path(args.output).with_name("ref.txt")) as f:
+            f.writelines(f"{u.id}\t{u.text}\n" for u in utterances)
     else:
         sys.stdout.writelines(lines)
     stats = {

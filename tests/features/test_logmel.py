@@ -11,9 +11,19 @@ PRESETS = {"asr": LogMelConfig.asr(), "tts": LogMelConfig.tts()}
 
 def librosa_log_mel(wave: np.ndarray, c: LogMelConfig) -> np.ndarray:
     mel = librosa.feature.melspectrogram(
-        y=wave, sr=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
-        power=c.power, n_mels=c.n_mels, fmin=c.f_min, fmax=c.f_max, center=True, pad_mode="constant",
-        htk=False, norm="slaney",
+        y=wave,
+        sr=c.sample_rate,
+        n_fft=c.n_fft,
+        hop_length=c.hop_length,
+        win_length=c.win_length,
+        power=c.power,
+        n_mels=c.n_mels,
+        fmin=c.f_min,
+        fmax=c.f_max,
+        center=True,
+        pad_mode="constant",
+        htk=False,
+        norm="slaney",
     )
     return np.log(np.maximum(mel, c.log_floor)).T  # (T, F)
 

@@ -39,8 +39,9 @@ def test_more_iterations_help(harmonic):
     features, frame_lengths = logmel(harmonic(config.sample_rate, 0.3)[None])
     errors = []
     for n_iter in (0, 16):
-        waves, lengths = MelInverter(config, n_iter=n_iter)(features, frame_lengths,
-                                                           generator=torch.Generator().manual_seed(0))
+        waves, lengths = MelInverter(config, n_iter=n_iter)(
+            features, frame_lengths, generator=torch.Generator().manual_seed(0)
+        )
         errors.append(spectral_convergence(logmel(waves, lengths).features, features))
     assert errors[1] < 0.5 * errors[0]
 
@@ -94,12 +95,36 @@ def test_griffin_lim_recovers_a_known_magnitude(harmonic):
     config = LogMelConfig.asr()
     window = stft_window(config)
     wave = harmonic(config.sample_rate, 0.3)[None]
-    spec = torch.stft(wave, config.n_fft, config.hop_length, config.win_length, window,
-                      center=True, pad_mode="constant", return_complex=True).abs().transpose(1, 2)
+    spec = (
+        torch.stft(
+            wave,
+            config.n_fft,
+            config.hop_length,
+            config.win_length,
+            window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )
+        .abs()
+        .transpose(1, 2)
+    )
     lengths = torch.tensor([(spec.shape[1] - 1) * config.hop_length])
     out = griffin_lim(spec, config, window, lengths, n_iter=32, generator=torch.Generator().manual_seed(0))
-    rebuilt = torch.stft(out, config.n_fft, config.hop_length, config.win_length, window,
-                         center=True, pad_mode="constant", return_complex=True).abs().transpose(1, 2)
+    rebuilt = (
+        torch.stft(
+            out,
+            config.n_fft,
+            config.hop_length,
+            config.win_length,
+            window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )
+        .abs()
+        .transpose(1, 2)
+    )
     assert (torch.linalg.norm(rebuilt - spec) / torch.linalg.norm(spec)).item() < 0.1
 
 
