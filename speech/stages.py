@@ -1,6 +1,6 @@
 """Numbered, idempotent recipe stages: ``python -m speech.stages run N NAME [options] -- COMMAND...``.
 
-A stage that finishes writes ``MARKERS/N.done`` holding a hash of its command, the
+A stage that finishes writes ``MARKERS/N-NAME.done`` holding a hash of its command, the
 contents of its ``--inputs`` (files, or folders by name, size and mtime) and the stage
 name; a rerun with the same hash is skipped, a changed command, config or input reruns it.
 Before it runs, a stage deletes its ``--outputs`` so nothing partial survives, unless it
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def run_stage(
 ) -> int:
     """Run one stage unless its marker matches; returns the command's exit code (0 when skipped)."""
     digest = input_hash(command, inputs, name)
-    done, started = markers / f"{number}.done", markers / f"{number}.started"
+    key = f"{number}-" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+    done, started = markers / f"{key}.done", markers / f"{key}.started"
     if done.is_file() and done.read_text().strip() == digest:
         print(f"stage {number} ({name}): up to date, skipped", flush=True)
         return 0

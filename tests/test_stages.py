@@ -30,17 +30,15 @@ def test_failed_stage_writes_no_marker_and_cleans_outputs_next_time(tmp_path):
     (partial / "junk").write_text("x")
     fail = [sys.executable, "-c", "import sys; sys.exit(3)"]
     assert run_stage(1, "fails", fail, [], [str(partial)], markers) == 3
-    assert not (markers / "1.done").exists() and not partial.exists()
+    assert not (markers / "1-fails.done").exists() and not partial.exists()
 
 
 def test_resumable_stage_keeps_outputs_after_interruption(tmp_path):
     ckpt = tmp_path / "ckpt"
     # Succeeds only if a previous attempt's checkpoint is still there.
-    resume = [
-        sys.executable,
-        "-c",
-        f"import pathlib,sys; p=pathlib.Path({str(ckpt)!r}); e=p.exists(); p.write_text('x'); sys.exit(0 if e else 1)",
-    ]
+    path = str(ckpt)
+    script = f"import pathlib,sys; p=pathlib.Path({path!r}); e=p.exists(); p.write_text('x'); sys.exit(1-e)"
+    resume = [sys.executable, "-c", script]
     assert run_stage(2, "train", resume, [], [str(ckpt)], tmp_path / "a", resumable=True) == 1
     assert run_stage(2, "train", resume, [], [str(ckpt)], tmp_path / "a", resumable=True) == 0
     ckpt.unlink()

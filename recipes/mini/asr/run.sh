@@ -35,7 +35,7 @@ for set in dev test; do
   run_stage 3 "decode $set" --inputs "$exp_dir/model.ckpt" "$data/corpus/$set.jsonl" \
     --outputs "$exp_dir/decode_$set" -- \
     speech transcribe --model "$exp_dir/model.ckpt" --manifest "$data/corpus/$set.jsonl" \
-      --output "$exp_dir/decode_$set/hyp.txt" --beam 8 --threads 1
+      --output "$exp_dir/decode_$set/hyp.txt" --threads 1
 done
 
 run_stage 4 "score" --inputs "$exp_dir/decode_dev" "$exp_dir/decode_test" --outputs "$exp_dir/RESULTS.md" -- \

@@ -1,0 +1,53 @@
+"""Smoke run of every stage of recipes/mini/asr on a tiny corpus and config."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+RUN = Path("recipes/mini/asr/run.sh")
+
+
+def run(tmp_path, *args):
+    env = dict(os.environ)
+    env["DATA_DIR"] = str(tmp_path / "data")
+    env["CORPUS_OPTS"] = "--train 6 --dev 2 --test 2 --voices slt,en-us+m3 --jobs 2 --quiet"
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    env["PYTHON"] = sys.executable
+    return subprocess.run(
+        [
+            "bash",
+            str(RUN),
+            "--config",
+            "recipes/mini/asr/conf/smoke.yaml",
+            "--exp-dir",
+            str(tmp_path / "exp"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+
+
+def test_all_stages_then_rerun_skips(tmp_path):
+    proc = run(tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    exp = tmp_path / "exp"
+    results = (exp / "RESULTS.md").read_text()
+    assert "| dev | 2 |" in results and "| test | 2 |" in results and "RTF" in results
+    assert (exp / "model.ckpt").is_file()
+    assert len((exp / "decode_test" / "hyp.txt").read_text().splitlines()) == 2
+    again = run(tmp_path)
+    assert again.returncode == 0
+    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1, 2, 3 (dev), 3 (test), 4
+    only_score = run(tmp_path, "--stage", "4", "--stop-stage", "4")
+    assert only_score.returncode == 0 and "stage 0" not in only_score.stdout
+
+
+def test_bad_options(tmp_path):
+    proc = run(tmp_path, "--bogus")
+    assert proc.returncode == 2 and "unknown option" in proc.stderr
+    proc = run(tmp_path, "--stage", "x")
+    assert proc.returncode == 2
