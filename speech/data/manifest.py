@@ -96,7 +96,7 @@ def parse_line(line: str, where: str, base: Path) -> Utterance:
     if record["sample_rate"] <= 0:
         raise ManifestError(f"{where}: 'sample_rate' must be positive, got {record['sample_rate']}")
     audio = Path(record["audio"])
-    record["audio"] = str(audio if audio.is_absolute() else base / audio)
+    record["audio"] = os.path.normpath(audio if audio.is_absolute() else base / audio)
     record["duration"] = float(record["duration"])
     return Utterance(**record)
 

@@ -122,7 +122,14 @@ class Speller(nn.Module):
         self, tokens: torch.Tensor, state: SpellerState
     ) -> tuple[torch.Tensor, torch.Tensor, SpellerState]:
         """One step: previous tokens (N,) -> logits (N, V), attention weights (N, S), new state."""
-        x = torch.cat([self.dropout(self.embed(tokens)), state.context], dim=-1)
+        features, weights, state = self._recur(self.dropout(self.embed(tokens)), state)
+        return self.output(features), weights, state
+
+    def _recur(
+        self, embedded: torch.Tensor, state: SpellerState
+    ) -> tuple[torch.Tensor, torch.Tensor, SpellerState]:
+        """Cells and attention for one step; returns ``[top output; context]`` (N, H + D)."""
+        x = torch.cat([embedded, state.context], dim=-1)
         hs, cs = [], []
         for i, cell in enumerate(self.cells):
             h, c = cell(x, (state.h[i], state.c[i]))
@@ -130,11 +137,10 @@ class Speller(nn.Module):
             cs.append(c)
             x = self.dropout(h)
         att = self.attention(hs[-1], state.memory, state.memory_mask, state.attention)
-        logits = self.output(torch.cat([x, att.context], dim=-1))
         new_state = SpellerState(
             state.memory, state.memory_mask, torch.stack(hs), torch.stack(cs), att.context, att.state
         )
-        return logits, att.weights, new_state
+        return torch.cat([x, att.context], dim=-1), att.weights, new_state
 
     def forward(
         self,
@@ -156,19 +162,24 @@ class Speller(nn.Module):
             Logits (B, U, V) and attention weights (B, U, S).
         """
         state = self.init_state(memory, memory_lengths)
-        logits, weights = [], []
-        token = inputs[:, 0]
+        sampling = sampling_probability > 0 and self.training
+        embedded = self.dropout(self.embed(inputs))  # (B, U, E)
+        features, weights, logits = [], [], []
         for u in range(inputs.shape[1]):
-            if u > 0:
-                token = inputs[:, u]
-                if sampling_probability > 0 and self.training:
-                    sampled = logits[-1].detach().argmax(dim=-1)
-                    use = torch.rand(token.shape, device=token.device) < sampling_probability
-                    token = torch.where(use, sampled, token)
-            step_logits, step_weights, state = self.step(token, state)
-            logits.append(step_logits)
+            emb = embedded[:, u]
+            if sampling and u > 0:
+                sampled = logits[-1].detach().argmax(dim=-1)
+                use = torch.rand(sampled.shape, device=sampled.device) < sampling_probability
+                emb = torch.where(use[:, None], self.dropout(self.embed(sampled)), emb)
+            feature, step_weights, state = self._recur(emb, state)
+            if sampling:
+                logits.append(self.output(feature))
+            features.append(feature)
             weights.append(step_weights)
-        return SpellerOutput(torch.stack(logits, dim=1), torch.stack(weights, dim=1))
+        all_logits = (
+            torch.stack(logits, 1) if sampling else self.output(torch.stack(features, 1))
+        )  # (B, U, V)
+        return SpellerOutput(all_logits, torch.stack(weights, dim=1))
 
     # Scorer protocol -------------------------------------------------------------------------
     def score(self, last_tokens: torch.Tensor, state: SpellerState) -> tuple[torch.Tensor, SpellerState]:

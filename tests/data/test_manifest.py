@@ -84,3 +84,22 @@ def test_failed_write_leaves_old_manifest_untouched(make_manifest, tmp_path):
         write_manifest(exploding(), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_written_files_get_normal_permissions_and_paths_are_normalised(tmp_path):
+    import os
+
+    (tmp_path / "wavs").mkdir()
+    sub = tmp_path / "de"
+    sub.mkdir()
+    path = sub / "m.jsonl"
+    path.write_text(
+        '{"id": "a", "audio": "../wavs/a.wav", "duration": 1, "sample_rate": 16000, "text": "x"}\n'
+    )
+    utt = read_manifest(path)[0]
+    assert utt.audio == str(tmp_path / "wavs" / "a.wav")
+    out = tmp_path / "out.jsonl"
+    write_manifest([utt], out)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
