@@ -13,7 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Train a model. Extra KEY=VALUE arguments override the config "
         "(e.g. trainer.max_epochs=5 model.ctc_weight=0.5).",
     )
-    p.add_argument("task", choices=["asr"], help="model family to train")
+    p.add_argument("task", choices=["asr", "lm"], help="model family: asr, or lm (RNN LM for shallow fusion)")
     p.add_argument("--config", help="YAML config file (defaults apply to what it leaves out)")
     p.add_argument("--exp-dir", required=True, help="experiment folder: checkpoints, logs, model.ckpt")
     p.add_argument(
@@ -30,8 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train (resuming from the experiment's last checkpoint if there is one)."""
-    from speech.tasks.train import train_asr
+    from speech.tasks.train import train_asr, train_lm
 
-    out = train_asr(args.config, args.exp_dir, args.overrides)
+    out = {"asr": train_asr, "lm": train_lm}[args.task](args.config, args.exp_dir, args.overrides)
     print(f"model written to {out}")
     return 0

@@ -124,4 +124,6 @@ def _run_manifest(args: argparse.Namespace, transcriber, lm) -> int:
 
 
 def _load_lm(path: str, transcriber):
-    raise SpeechError(f"{path}: language models are not supported in this version yet")
+    from speech.inference.transcriber import load_lm
+
+    return load_lm(path, transcriber.tokenizer, transcriber.device)

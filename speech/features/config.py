@@ -105,8 +105,14 @@ class LogMelConfig:
     def tts(cls, **overrides: Any) -> LogMelConfig:
         """Tacotron2 preset: 22.05 kHz, 1024-point window, hop 256, 80 mels in 0-8 kHz, magnitude."""
         base = cls(
-            sample_rate=22050, n_fft=1024, win_length=1024, hop_length=256, n_mels=80,
-            f_min=0.0, f_max=8000.0, power=1.0,
+            sample_rate=22050,
+            n_fft=1024,
+            win_length=1024,
+            hop_length=256,
+            n_mels=80,
+            f_min=0.0,
+            f_max=8000.0,
+            power=1.0,
         )
         return dataclasses.replace(base, **overrides)
 

@@ -37,8 +37,13 @@ class LogMelOutput(NamedTuple):
 def mel_filterbank(config: LogMelConfig) -> torch.Tensor:
     """Triangular mel filterbank (n_freqs, F) equal to ``librosa.filters.mel(...).T`` for Slaney settings."""
     return AF.melscale_fbanks(
-        n_freqs=config.n_freqs, f_min=config.f_min, f_max=config.max_frequency, n_mels=config.n_mels,
-        sample_rate=config.sample_rate, norm=config.mel_norm, mel_scale=config.mel_scale,
+        n_freqs=config.n_freqs,
+        f_min=config.f_min,
+        f_max=config.max_frequency,
+        n_mels=config.n_mels,
+        sample_rate=config.sample_rate,
+        norm=config.mel_norm,
+        mel_scale=config.mel_scale,
     )
 
 
@@ -131,8 +136,11 @@ class LogMel(nn.Module):
 
 
 def _log_mel_chunked(
-    waveforms: torch.Tensor, lengths: torch.Tensor, config: LogMelConfig,
-    window: torch.Tensor, mel_fbank: torch.Tensor,
+    waveforms: torch.Tensor,
+    lengths: torch.Tensor,
+    config: LogMelConfig,
+    window: torch.Tensor,
+    mel_fbank: torch.Tensor,
 ) -> torch.Tensor:
     """CPU path: chunks of items, each trimmed to its longest item; (B, T) -> (B, T_frames, F)."""
     B, T = waveforms.shape
@@ -152,15 +160,26 @@ def _log_mel_chunked(
 
 
 def _log_mel_batch(
-    waveforms: torch.Tensor, lengths: torch.Tensor, config: LogMelConfig, window: torch.Tensor,
-    mel_fbank: torch.Tensor, padded: bool, bands: list[tuple[int, int, int, int]] | None = None,
+    waveforms: torch.Tensor,
+    lengths: torch.Tensor,
+    config: LogMelConfig,
+    window: torch.Tensor,
+    mel_fbank: torch.Tensor,
+    padded: bool,
+    bands: list[tuple[int, int, int, int]] | None = None,
 ) -> torch.Tensor:
     """Whole-batch log-mel (B, T) -> (B, T_frames, F); ``padded`` masks samples and frames."""
     if padded:
         waveforms = waveforms.masked_fill(~valid_mask(lengths, waveforms.shape[1]), 0.0)
     spec = torch.stft(
-        waveforms, config.n_fft, config.hop_length, config.win_length, window,
-        center=True, pad_mode="constant", return_complex=True,
+        waveforms,
+        config.n_fft,
+        config.hop_length,
+        config.win_length,
+        window,
+        center=True,
+        pad_mode="constant",
+        return_complex=True,
     )  # (B, n_freqs, T_frames) complex
     parts = torch.view_as_real(spec.transpose(1, 2)).square_()  # (B, T_frames, n_freqs, 2), contiguous
     energy = parts[..., 0] + parts[..., 1]  # (B, T_frames, n_freqs) = |X|^2

@@ -73,8 +73,9 @@ def spec_augment(
     if config.time_warp > 0:
         features = _time_warp(features, frame_lengths, config.time_warp, generator)
     freq_caps = torch.full_like(frame_lengths, min(config.max_freq_width, n_bins))
-    freq_masked = _random_spans(config.n_freq_masks, freq_caps, torch.full_like(frame_lengths, n_bins),
-                                n_bins, generator)  # (B, F), True = masked
+    freq_masked = _random_spans(
+        config.n_freq_masks, freq_caps, torch.full_like(frame_lengths, n_bins), n_bins, generator
+    )  # (B, F), True = masked
     ratio_caps = (frame_lengths.double() * config.max_time_ratio).floor().long()
     time_caps = ratio_caps.clamp(max=config.max_time_width)
     time_masked = _random_spans(config.n_time_masks, time_caps, frame_lengths, T, generator)  # (B, T)

@@ -89,8 +89,12 @@ def griffin_lim(
     if length == 0:  # a single frame reconstructs no samples
         return specgram.new_zeros(specgram.shape[0], 0)
     sample_mask = valid_mask(lengths, length)  # (B, T_samples), True = valid
-    stft_args = {"n_fft": config.n_fft, "hop_length": config.hop_length, "win_length": config.win_length,
-                 "window": window}
+    stft_args = {
+        "n_fft": config.n_fft,
+        "hop_length": config.hop_length,
+        "win_length": config.win_length,
+        "window": window,
+    }
     source = generator.device if generator is not None else specgram.device
     phase = torch.rand(specgram.shape, generator=generator, device=source).to(specgram.device)
     angles = torch.polar(torch.ones_like(specgram), 2 * math.pi * phase)  # (B, n_freqs, T) complex
@@ -169,8 +173,9 @@ class MelInverter(nn.Module):
             linear = mel_to_linear(mel, self.inverse_fbank.float())  # (B, T, n_freqs)
             magnitude = linear.sqrt_() if self.config.power == 2.0 else linear
             magnitude = magnitude.masked_fill_(~valid_mask(frame_lengths, T)[..., None], 0.0)
-            waveforms = griffin_lim(magnitude, self.config, self.window.float(), lengths, self.n_iter,
-                                    self.momentum, generator)
+            waveforms = griffin_lim(
+                magnitude, self.config, self.window.float(), lengths, self.n_iter, self.momentum, generator
+            )
         return VocoderOutput(waveforms, lengths)
 
     def extra_repr(self) -> str:

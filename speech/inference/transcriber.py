@@ -15,8 +15,9 @@ from speech.decoding import SearchConfig
 from speech.errors import SpeechError
 from speech.features import GlobalCMVN, LogMel, LogMelConfig
 from speech.models.las import LASConfig, ListenAttendSpell
+from speech.models.lm import RNNLM, LMConfig
 from speech.tasks.checkpoint import load_checkpoint
-from speech.text import Tokenizer, tokenizer_from_dict
+from speech.text import Tokenizer, tokenizer_from_dict, tokenizer_to_dict
 
 AudioInput = str | os.PathLike | torch.Tensor
 
@@ -135,3 +136,22 @@ def _check_device(device: str | torch.device) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SpeechError("--device cuda: no CUDA device is available on this machine")
     return device
+
+
+def load_lm(path: str | os.PathLike, tokenizer: Tokenizer, device: str | torch.device = "cpu") -> RNNLM:
+    """Load an LM checkpoint for shallow fusion; its tokenizer must be the recognizer's.
+
+    Raises:
+        SpeechError: Not an LM checkpoint, or trained with a different tokenizer.
+    """
+    ckpt = load_checkpoint(path)
+    meta = ckpt["speech"]
+    if meta.get("task") != "lm":
+        raise SpeechError(f"{path}: a {meta.get('task')} checkpoint, not a language model")
+    if meta["tokenizer"] != tokenizer_to_dict(tokenizer):
+        raise SpeechError(
+            f"{path}: the language model was trained with a different tokenizer than the recognizer"
+        )
+    lm = RNNLM(LMConfig(**meta["model"]))
+    lm.load_state_dict(model_state(ckpt["state_dict"], "model"))
+    return lm.to(device).eval()

@@ -42,6 +42,22 @@ def train_asr(
     return _fit(task, config.trainer, config.optim.grad_clip, exp_dir)
 
 
+def train_lm(
+    config_path: str | os.PathLike | None, exp_dir: str | os.PathLike, overrides: list[str] = ()
+) -> Path:
+    """Train (or resume) an RNN language model; returns the exported ``exp_dir/model.ckpt``."""
+    from speech.tasks.lm import LMTask, LMTrainConfig
+
+    config = load_config(LMTrainConfig, config_path, list(overrides))
+    exp_dir = Path(exp_dir)
+    _check_inputs(config.data.train, config.data.dev, config.data.tokenizer)
+    tokenizer = load_tokenizer(config.data.tokenizer)
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    save_yaml(to_dict(config), exp_dir / "config.yaml")
+    L.seed_everything(config.trainer.seed, workers=True, verbose=False)
+    return _fit(LMTask(config, tokenizer), config.trainer, config.optim.grad_clip, exp_dir)
+
+
 def _fit(task: L.LightningModule, trainer_config, grad_clip: float, exp_dir: Path) -> Path:
     _quiet_lightning()
     trainer = build_trainer(trainer_config, exp_dir, grad_clip, monitor="val/loss")

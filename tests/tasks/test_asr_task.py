@@ -105,3 +105,27 @@ def test_bf16_autocast_training_runs_on_cpu(asr_data, tmp_path, precision):
         + ["trainer.max_steps=1", f"trainer.precision={precision}", "trainer.accelerator=cpu"],
     )
     assert out.is_file()
+
+
+def test_language_model_training_and_shallow_fusion(asr_data, tmp_path, capsys):
+    from speech.tasks.train import train_lm
+
+    lm = train_lm(
+        None,
+        tmp_path / "lm",
+        [
+            f"data.train={asr_data['train']}",
+            f"data.dev={asr_data['dev']}",
+            f"data.tokenizer={asr_data['tokenizer']}",
+            "trainer.max_steps=3",
+            "model.hidden_size=16",
+            "model.embed_dim=8",
+        ],
+    )
+    assert load_checkpoint(lm)["speech"]["task"] == "lm"
+    model = train_asr(None, tmp_path / "asr", SMOKE + data_overrides(asr_data) + ["trainer.max_steps=1"])
+    good = str(sorted((asr_data["corpus"] / "wavs" / "test").iterdir())[0])
+    assert main(["transcribe", "--model", str(model), "--lm", str(lm), "--lm-weight", "0.5", good]) == 0
+    assert capsys.readouterr().out.startswith(good)
+    assert main(["transcribe", "--model", str(model), "--lm", str(model), good]) == 2
+    assert "not a language model" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+"""Batched beam search vs one utterance at a time (beam 8, 16 utterances, one thread).
+
+Usage: python bench/beam_search.py --model exp/model.ckpt --manifest data/corpus/test.jsonl
+
+Both searches decode the same 16 utterances with the same scorers (attention decoder + CTC
+prefix score); runs are interleaved and the medians compared. The best hypotheses must be
+identical; the target is a speed-up of at least 3x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from speech.audio import load
+from speech.data import read_manifest
+from speech.data.dataset import pad_sequences
+from speech.inference import Transcriber
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--utterances", type=int, default=16)
+    parser.add_argument("--beam", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    tr = Transcriber.from_checkpoint(args.model)
+    utts = read_manifest(args.manifest)[: args.utterances]
+    waves = [load(u.audio, tr.sample_rate) for u in utts]
+    batch, lengths = pad_sequences(waves)
+    with torch.no_grad():
+        feats, frame_lengths = tr.features(batch, lengths)
+        feats = tr.cmvn(feats, frame_lengths)
+    search = tr.search.__class__(**{**tr.search.__dict__, "beam_size": args.beam})
+
+    def batched():
+        return [h[0].tokens for h in tr.model.decode(feats, frame_lengths, search)]
+
+    def one_by_one():
+        out = []
+        for i in range(len(utts)):
+            n = int(frame_lengths[i])
+            out.append(tr.model.decode(feats[i : i + 1, :n], frame_lengths[i : i + 1], search)[0][0].tokens)
+        return out
+
+    times = {"batched": [], "one_by_one": []}
+    results = {}
+    for _ in range(args.rounds):
+        for name, fn in (("batched", batched), ("one_by_one", one_by_one)):
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    same = results["batched"] == results["one_by_one"]
+    b, o = statistics.median(times["batched"]), statistics.median(times["one_by_one"])
+    audio = sum(w.numel() for w in waves) / tr.sample_rate
+    print(f"{len(utts)} utterances, {audio:.1f} s of audio, beam {args.beam}, 1 thread, {args.rounds} rounds")
+    print(f"batched     median {b:.3f} s  (RTF {b / audio:.4f})")
+    print(f"one by one  median {o:.3f} s  (RTF {o / audio:.4f})")
+    print(f"speed-up {o / b:.2f}x; identical best hypotheses: {same}")
+
+
+if __name__ == "__main__":
+    main()
