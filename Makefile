@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sysdeps demo test lint format bench clean
+.PHONY: setup sysdeps demo demo-quick test lint format bench clean
 
 # A virtual environment with the package (editable) and its pinned dependencies.
 $(STAMP): pyproject.toml
@@ -21,6 +21,9 @@ sysdeps: $(STAMP)
 setup: $(STAMP) sysdeps
 
 demo: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash recipes/mini/asr/run.sh
+
+demo-quick: setup
 	$(PY) scripts/demo.py
 
 test: setup

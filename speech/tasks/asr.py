@@ -149,12 +149,13 @@ class ASRTask(L.LightningModule):
         texts = [self.tokenizer.decode(h[0].tokens) for h in hyps]
         self._val_counts += torch.tensor(_error_counts(refs, texts), dtype=torch.float64, device=self.device)
         if batch_idx == 0 and self.trainer.is_global_zero:
-            n = int(batch.text_lengths[0]) + 1
-            m = int(self.model.listener_lengths(frame_lengths[:1])[0])
+            i = int(batch.text_lengths.argmax())  # the longest transcript shows the alignment best
+            n = int(batch.text_lengths[i]) + 1
+            m = int(self.model.listener_lengths(frame_lengths[i : i + 1])[0])
             save_alignment(
-                out.attention[0, :n, :m].float().cpu(),
+                out.attention[i, :n, :m].float().cpu(),
                 Path(self.trainer.default_root_dir) / "alignments" / f"epoch{self.current_epoch:03d}.png",
-                title=f"epoch {self.current_epoch}: {texts[0][:60]}",
+                title=f"epoch {self.current_epoch}: {texts[i][:60]}",
             )
 
     def on_validation_epoch_end(self) -> None:
