@@ -32,9 +32,18 @@ def make_contenders(config: LogMelConfig, waveforms: torch.Tensor) -> dict[str, 
     ours = LogMel(config)
     numpy_waves = waveforms.numpy()
     raw = torchaudio.transforms.MelSpectrogram(
-        sample_rate=config.sample_rate, n_fft=config.n_fft, win_length=config.win_length,
-        hop_length=config.hop_length, f_min=config.f_min, f_max=config.max_frequency, n_mels=config.n_mels,
-        power=config.power, center=True, pad_mode="constant", norm="slaney", mel_scale="slaney",
+        sample_rate=config.sample_rate,
+        n_fft=config.n_fft,
+        win_length=config.win_length,
+        hop_length=config.hop_length,
+        f_min=config.f_min,
+        f_max=config.max_frequency,
+        n_mels=config.n_mels,
+        power=config.power,
+        center=True,
+        pad_mode="constant",
+        norm="slaney",
+        mel_scale="slaney",
     )
 
     def run_ours() -> np.ndarray:
@@ -43,9 +52,19 @@ def make_contenders(config: LogMelConfig, waveforms: torch.Tensor) -> dict[str, 
 
     def run_librosa() -> np.ndarray:
         mel = librosa.feature.melspectrogram(
-            y=numpy_waves, sr=config.sample_rate, n_fft=config.n_fft, hop_length=config.hop_length,
-            win_length=config.win_length, power=config.power, n_mels=config.n_mels, fmin=config.f_min,
-            fmax=config.max_frequency, center=True, pad_mode="constant", htk=False, norm="slaney",
+            y=numpy_waves,
+            sr=config.sample_rate,
+            n_fft=config.n_fft,
+            hop_length=config.hop_length,
+            win_length=config.win_length,
+            power=config.power,
+            n_mels=config.n_mels,
+            fmin=config.f_min,
+            fmax=config.max_frequency,
+            center=True,
+            pad_mode="constant",
+            htk=False,
+            norm="slaney",
         )  # (B, F, T)
         return np.log(np.maximum(mel, config.log_floor)).transpose(0, 2, 1)
 
@@ -90,10 +109,14 @@ def main() -> None:
         f"1 x {args.clip_seconds:g} s": 0.1 * torch.randn(1, n, generator=generator),
         f"{args.batch} x {args.clip_seconds:g} s": 0.1 * torch.randn(args.batch, n, generator=generator),
     }
-    print(f"torch {torch.__version__}, torchaudio {torchaudio.__version__}, librosa {librosa.__version__}, "
-          f"1 thread, {args.rounds} interleaved rounds, medians")
-    header = f"{'case':>12} | {'ours ms':>8} | {'librosa ms':>10} | {'torchaudio ms':>13} | " \
-             f"{'librosa/ours':>12} | {'ours/torchaudio':>15} | {'max |diff|':>10}"
+    print(
+        f"torch {torch.__version__}, torchaudio {torchaudio.__version__}, librosa {librosa.__version__}, "
+        f"1 thread, {args.rounds} interleaved rounds, medians"
+    )
+    header = (
+        f"{'case':>12} | {'ours ms':>8} | {'librosa ms':>10} | {'torchaudio ms':>13} | "
+        f"{'librosa/ours':>12} | {'ours/torchaudio':>15} | {'max |diff|':>10}"
+    )
     print(header)
     print("-" * len(header))
     for name, waveforms in cases.items():
@@ -101,8 +124,10 @@ def main() -> None:
         diff = check_agreement(contenders)
         t = time_interleaved(contenders, args.rounds)
         ours, lib, raw = (t[k] * 1e3 for k in ("ours", "librosa", "torchaudio"))
-        print(f"{name:>12} | {ours:8.2f} | {lib:10.2f} | {raw:13.2f} | "
-              f"{lib / ours:11.2f}x | {ours / raw:15.2f} | {diff:10.1e}")
+        print(
+            f"{name:>12} | {ours:8.2f} | {lib:10.2f} | {raw:13.2f} | "
+            f"{lib / ours:11.2f}x | {ours / raw:15.2f} | {diff:10.1e}"
+        )
     print("targets (batch): librosa/ours >= 8, ours/torchaudio <= 1.1")
 
 

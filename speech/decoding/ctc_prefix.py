@@ -2,8 +2,9 @@
 
 Watanabe et al. 2017, "Hybrid CTC/attention architecture for end-to-end speech recognition".
 The prefix probability recursions are linear recurrences in probability space, so instead of
-a loop over frames they are solved in closed form with ``logcumsumexp`` (in float64, because
-the running log-probability sums reach thousands).
+a loop over frames they are solved in closed form with ``logcumsumexp``, in float64 by
+default: the running sums of log-probabilities reach thousands, where float32 keeps only
+about 1e-3 of absolute precision (``dtype`` selects).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class CTCPrefixState(NamedTuple):
     """Per-hypothesis prefix state.
 
     Attributes:
-        log_probs: CTC log-posteriors, shape (N, T, V), float64, -inf for c != blank past the end.
+        log_probs: CTC log-posteriors, shape (N, T, V), -inf for c != blank past the end.
         lengths: Valid frames, shape (N,).
         r_nonblank: log P(prefix, ending in a non-blank at frame t), shape (N, T).
         r_blank: log P(prefix, ending in blank at frame t), shape (N, T).
@@ -49,17 +50,19 @@ class CTCPrefixScorer:
             (B, T, V) and their lengths (B,); typically the recognizer's CTC head.
         blank_id: Index of the CTC blank.
         eos_id: Index of the end token; its score is the probability of the complete prefix.
+        dtype: Precision of the recursions.
     """
 
-    def __init__(self, ctc_log_probs, blank_id: int, eos_id: int) -> None:
+    def __init__(self, ctc_log_probs, blank_id: int, eos_id: int, dtype: torch.dtype = torch.float64) -> None:
         self.ctc_log_probs = ctc_log_probs
         self.blank_id = blank_id
         self.eos_id = eos_id
+        self.dtype = dtype
 
     def init_state(self, memory: torch.Tensor, memory_lengths: torch.Tensor) -> CTCPrefixState:
         """Start with the empty prefix for every utterance."""
         log_probs, lengths = self.ctc_log_probs(memory, memory_lengths)
-        log_probs = log_probs.double()
+        log_probs = log_probs.to(self.dtype)
         T = log_probs.shape[1]
         valid = torch.arange(T, device=log_probs.device)[None, :] < lengths[:, None]  # (N, T)
         log_probs = log_probs.masked_fill(~valid[..., None], NEG_INF)
@@ -71,7 +74,7 @@ class CTCPrefixScorer:
             lengths=lengths,
             r_nonblank=torch.full_like(r_blank, NEG_INF),
             r_blank=r_blank,
-            prefix_score=torch.zeros(N, dtype=torch.float64, device=log_probs.device),
+            prefix_score=torch.zeros(N, dtype=self.dtype, device=log_probs.device),
             empty=torch.ones(N, dtype=torch.bool, device=log_probs.device),
         )
 

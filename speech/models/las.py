@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from speech.decoding import BeamSearch, CTCPrefixScorer, Hypothesis, SearchConfig, greedy_search
-from speech.models.listener import Listener, ListenerConfig
+from speech.models.listener import Listener, ListenerConfig, ListenerOutput
 from speech.models.speller import Speller, SpellerConfig
 
 
@@ -186,28 +186,36 @@ class ListenAttendSpell(nn.Module):
         Returns:
             n-best hypotheses per utterance.
         """
+        return self.search(self.listener(features, feature_lengths), search, ctc_weight, lm, lm_weight)
+
+    @torch.no_grad()
+    def search(
+        self,
+        enc: ListenerOutput,
+        search: SearchConfig | None = None,
+        ctc_weight: float | None = None,
+        lm=None,
+        lm_weight: float = 0.0,
+    ) -> list[list[Hypothesis]]:
+        """Like :meth:`decode`, from the listener's output."""
         search = search or SearchConfig()
-        enc = self.listener(features, feature_lengths)
         ctc_weight = self.config.ctc_weight if ctc_weight is None else ctc_weight
-        scorers: dict = {"decoder": self.speller}
         if not 0.0 <= ctc_weight < 1.0:
             raise ValueError(f"decoding ctc_weight must be in [0, 1), got {ctc_weight}")
+        scorers: dict = {"decoder": self.speller}
         weights = {"decoder": 1.0 - ctc_weight}
         if ctc_weight > 0 and self.ctc is not None:
-            ctc_input = (enc.ctc_input, enc.ctc_lengths)
+            ctc_log_probs = self.ctc(enc.ctc_input)
             scorers["ctc"] = CTCPrefixScorer(
-                lambda m, n: (self.ctc(ctc_input[0]), ctc_input[1]),
+                lambda m, n: (ctc_log_probs, enc.ctc_lengths),
                 blank_id=self.config.pad_id,
                 eos_id=self.config.eos_id,
             )
             weights["ctc"] = ctc_weight
         if lm is not None and lm_weight > 0:
             scorers["lm"], weights["lm"] = lm, lm_weight
-        args = (scorers, weights)
+        ids = (self.config.bos_id, self.config.eos_id)
         if search.beam_size == 1:
-            hyps = greedy_search(
-                *args, enc.memory, enc.memory_lengths, self.config.bos_id, self.config.eos_id, search
-            )
+            hyps = greedy_search(scorers, weights, enc.memory, enc.memory_lengths, *ids, search)
             return [[h] for h in hyps]
-        beam = BeamSearch(*args, self.config.bos_id, self.config.eos_id, search)
-        return beam(enc.memory, enc.memory_lengths)
+        return BeamSearch(scorers, weights, *ids, search)(enc.memory, enc.memory_lengths)
