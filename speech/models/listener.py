@@ -81,6 +81,15 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return x.gather(1, index[..., None].expand_as(x))
 
 
+def run_lstm(lstm: nn.LSTM, x: torch.Tensor, state=None):
+    """Run an ``nn.LSTM``; under CPU autocast it runs in fp32 (oneDNN has no bf16 LSTM on many CPUs)."""
+    if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+        with torch.autocast("cpu", enabled=False):
+            state = None if state is None else tuple(s.float() for s in state)
+            return lstm(x.float(), state)
+    return lstm(x, state)
+
+
 class BLSTM(nn.Module):
     """A bidirectional LSTM layer over padded batches, exact for every item's valid frames.
 
@@ -96,8 +105,8 @@ class BLSTM(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(B, T, D) with lengths (B,) -> (B, T, 2H); frames past each length are garbage."""
-        forward, _ = self.forward_lstm(x)
-        backward, _ = self.backward_lstm(reverse_padded(x, lengths))
+        forward, _ = run_lstm(self.forward_lstm, x)
+        backward, _ = run_lstm(self.backward_lstm, reverse_padded(x, lengths))
         return torch.cat([forward, reverse_padded(backward, lengths)], dim=-1)
 
 

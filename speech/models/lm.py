@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speech.models.listener import run_lstm
+
 
 @dataclass
 class LMConfig:
@@ -77,7 +79,7 @@ class RNNLM(nn.Module):
         inputs = torch.cat([tokens.new_full((B, 1), self.config.bos_id), tokens], dim=1)  # (B, U + 1)
         targets = torch.cat([tokens, tokens.new_full((B, 1), self.config.pad_id)], dim=1)
         targets[torch.arange(B), token_lengths] = self.config.eos_id
-        hidden, _ = self.lstm(self.dropout(self.embed(inputs)))
+        hidden, _ = run_lstm(self.lstm, self.dropout(self.embed(inputs)))
         logits = self.output(self.dropout(hidden)).float()  # (B, U + 1, V)
         return F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=self.config.pad_id)
 
@@ -90,7 +92,7 @@ class RNNLM(nn.Module):
     def score(self, last_tokens: torch.Tensor, state: LMState) -> tuple[torch.Tensor, LMState]:
         """Next-token log-probabilities (N, V) after reading ``last_tokens`` (N,)."""
         emb = self.embed(last_tokens)[:, None, :]  # (N, E) -> (N, 1, E)
-        out, (h, c) = self.lstm(emb, (state.h, state.c))
+        out, (h, c) = run_lstm(self.lstm, emb, (state.h, state.c))
         logits = self.output(out[:, 0]).float()
         logits[:, [self.config.pad_id, self.config.bos_id]] = float("-inf")
         return F.log_softmax(logits, dim=-1), LMState(h, c)

@@ -125,6 +125,7 @@ def test_language_model_training_and_shallow_fusion(asr_data, tmp_path, capsys):
     assert load_checkpoint(lm)["speech"]["task"] == "lm"
     model = train_asr(None, tmp_path / "asr", SMOKE + data_overrides(asr_data) + ["trainer.max_steps=1"])
     good = str(sorted((asr_data["corpus"] / "wavs" / "test").iterdir())[0])
+    capsys.readouterr()  # drop the training progress bars
     assert main(["transcribe", "--model", str(model), "--lm", str(lm), "--lm-weight", "0.5", good]) == 0
     assert capsys.readouterr().out.startswith(good)
     assert main(["transcribe", "--model", str(model), "--lm", str(model), good]) == 2
