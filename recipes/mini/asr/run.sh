@@ -3,7 +3,7 @@
 #
 # Usage: recipes/mini/asr/run.sh [--stage N] [--stop-stage M] [--exp-dir DIR] [--config FILE]
 #   0 prepare the mini corpus        -> data/corpus/{train,dev,test}.jsonl
-#   1 tokenizer and CMVN stats       -> data/tokenizer.json, data/cmvn.json
+#   1 tokenizer (64 word pieces) and CMVN stats -> data/tokenizer.json, data/cmvn.json
 #   2 train                          -> DIR/checkpoints, DIR/tb, DIR/csv, DIR/model.ckpt
 #   3 decode dev and test            -> DIR/decode_{dev,test}/{ref,hyp}.txt
 #   4 score                          -> DIR/RESULTS.md (WER, CER, real-time factor)
@@ -21,7 +21,8 @@ run_stage 0 "prepare data" --outputs "$data/corpus" -- \
 
 run_stage 1 "tokenizer and CMVN stats" --inputs "$data/corpus/train.jsonl" \
   --outputs "$data/tokenizer.json" "$data/cmvn.json" -- \
-  bash -c "speech prepare tokenizer --manifest '$data/corpus/train.jsonl' --out '$data/tokenizer.json' &&
+  bash -c "speech prepare tokenizer --manifest '$data/corpus/train.jsonl' --out '$data/tokenizer.json' \
+             --kind sentencepiece --vocab-size 64 &&
            speech prepare cmvn --manifest '$data/corpus/train.jsonl' --out '$data/cmvn.json'"
 
 run_stage 2 "train" --resumable \
