@@ -23,20 +23,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
         The open temporary file. On an exception the temporary file is removed and ``path``
         is left untouched.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        _default_permissions(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, mode, encoding=None if "b" in mode else encoding) as f:
+        yield f
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def atomic_path(path: str | os.PathLike) -> contextlib.AbstractContextManager[Path]:

@@ -83,7 +83,7 @@ def test_failed_write_leaves_old_manifest_untouched(make_manifest, tmp_path):
     with pytest.raises(RuntimeError):
         write_manifest(exploding(), path)
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
 
 
 def test_written_files_get_normal_permissions_and_paths_are_normalised(tmp_path):
