@@ -20,7 +20,13 @@ from speech.decoding import SearchConfig
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig, SpecAugment, SpecAugmentConfig
 from speech.models.las import LASConfig, ListenAttendSpell
 from speech.tasks.checkpoint import FORMAT_VERSION
-from speech.tasks.common import OptimConfig, TrainerConfig, bucketed_loader, build_optimizer
+from speech.tasks.common import (
+    OptimConfig,
+    TrainerConfig,
+    bucketed_loader,
+    build_optimizer,
+    set_batch_sampler_epoch,
+)
 from speech.tasks.plots import save_alignment
 from speech.text import Tokenizer, tokenizer_from_dict, tokenizer_to_dict
 
@@ -128,6 +134,10 @@ class ASRTask(L.LightningModule):
         self.log(f"{stage}/attention_loss", out.attention_loss, batch_size=B, sync_dist=stage != "train")
         self.log(f"{stage}/ctc_loss", out.ctc_loss, batch_size=B, sync_dist=stage != "train")
         return out, feats, frame_lengths
+
+    def on_train_epoch_start(self) -> None:
+        """Reshuffle the length buckets: Lightning only calls ``set_epoch`` on plain samplers."""
+        set_batch_sampler_epoch(self.trainer.train_dataloader, self.current_epoch)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         """Joint CTC-attention loss of one batch."""

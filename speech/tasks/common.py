@@ -155,3 +155,10 @@ def last_checkpoint(exp_dir: str | os.PathLike) -> Path | None:
     """``checkpoints/last.ckpt`` of an experiment when a previous run left one."""
     path = Path(exp_dir) / "checkpoints" / "last.ckpt"
     return path if path.is_file() else None
+
+
+def set_batch_sampler_epoch(loader, epoch: int) -> None:
+    """Call ``set_epoch`` on a DataLoader's batch sampler (Lightning reaches only its ``sampler``)."""
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    if callable(getattr(batch_sampler, "set_epoch", None)):
+        batch_sampler.set_epoch(epoch)

@@ -130,3 +130,24 @@ def test_language_model_training_and_shallow_fusion(asr_data, tmp_path, capsys):
     assert capsys.readouterr().out.startswith(good)
     assert main(["transcribe", "--model", str(model), "--lm", str(model), good]) == 2
     assert "not a language model" in capsys.readouterr().err
+
+
+def test_length_buckets_are_reshuffled_every_epoch(asr_data, tmp_path):
+    from speech.tasks.asr import ASRConfig, ASRTask
+    from speech.tasks.common import build_trainer
+    from speech.tasks.train import load_config
+    from speech.text import load_tokenizer
+
+    config = load_config(
+        ASRConfig, None, SMOKE + data_overrides(asr_data) + ["data.max_seconds=8", "trainer.max_epochs=2"]
+    )
+    task = ASRTask(config, load_tokenizer(asr_data["tokenizer"]))
+    seen = []
+    task.on_train_batch_start = lambda batch, idx: seen.append((task.current_epoch, tuple(batch.ids)))
+    trainer = build_trainer(config.trainer, tmp_path, 5.0, "val/loss")
+    trainer.limit_val_batches = 0
+    trainer.fit(task)
+    epochs = [[ids for e, ids in seen if e == k] for k in (0, 1)]
+    assert trainer.train_dataloader.batch_sampler.epoch == 1
+    assert epochs[0] and sorted(i for b in epochs[0] for i in b) == sorted(i for b in epochs[1] for i in b)
+    assert epochs[0] != epochs[1]
