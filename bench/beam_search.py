@@ -11,6 +11,7 @@ compared. The best hypotheses must be identical; the target is a speed-up of at 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import time
 
@@ -40,7 +41,7 @@ def main() -> None:
         feats, frame_lengths = tr.features(batch, lengths)
         feats = tr.cmvn(feats, frame_lengths)
         enc = tr.model.listener(feats, frame_lengths)
-    search = tr.search.__class__(**{**tr.search.__dict__, "beam_size": args.beam})
+    search = dataclasses.replace(tr.search, beam_size=args.beam)
 
     def batched():
         return [h[0].tokens for h in tr.model.search(enc, search)]

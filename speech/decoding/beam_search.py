@@ -54,6 +54,15 @@ class SearchConfig:
         if self.max_length_ratio <= 0 or self.min_length_ratio < 0:
             raise ValueError("max_length_ratio must be positive and min_length_ratio non-negative")
 
+    def length_limits(self, memory_lengths: list[int]) -> tuple[list[int], list[int]]:
+        """Per utterance: the most steps allowed, and the steps before eos is allowed."""
+        max_len = [max(1, math.ceil(self.max_length_ratio * n)) for n in memory_lengths]
+        min_len = [
+            min(math.floor(self.min_length_ratio * n), m - 1)
+            for n, m in zip(memory_lengths, max_len, strict=True)
+        ]
+        return max_len, min_len
+
     def pre_beam(self, vocab_size: int, beam_size: int | None = None) -> int:
         """Candidates per hypothesis for the partial scorers."""
         beam = self.beam_size if beam_size is None else beam_size
@@ -157,12 +166,7 @@ class BeamSearch:
             For each utterance, its ``nbest`` hypotheses, best first.
         """
         W, B, device = self.config.beam_size, memory.shape[0], memory.device
-        lengths = memory_lengths.tolist()
-        max_len = [max(1, math.ceil(self.config.max_length_ratio * n)) for n in lengths]
-        min_len = [
-            min(math.floor(self.config.min_length_ratio * n), m - 1)
-            for n, m in zip(lengths, max_len, strict=True)
-        ]
+        max_len, min_len = self.config.length_limits(memory_lengths.tolist())
         states = self.scorers.init(memory, memory_lengths, W)
         scores = torch.full((B, W), NEG_INF, device=device)
         scores[:, 0] = 0.0
@@ -249,11 +253,8 @@ def greedy_search(
     config = config or SearchConfig(beam_size=1)
     group = _Scorers(scorers, weights, config, eos_id)
     B, device = memory.shape[0], memory.device
-    lengths = memory_lengths.tolist()
-    max_len = [max(1, math.ceil(config.max_length_ratio * n)) for n in lengths]
-    min_len = torch.tensor(
-        [min(math.floor(config.min_length_ratio * n), m - 1) for n, m in zip(lengths, max_len, strict=True)]
-    )
+    max_len, min_len = config.length_limits(memory_lengths.tolist())
+    min_len = torch.tensor(min_len)
     states = group.init(memory, memory_lengths, 1)
     last = torch.full((B,), sos_id, dtype=torch.long, device=device)
     score = torch.zeros(B, device=device)

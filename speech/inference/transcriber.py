@@ -66,10 +66,8 @@ class Transcriber:
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> Transcriber:
         """Load a training checkpoint or an exported ``model.ckpt``; needs nothing else."""
-        ckpt = load_checkpoint(path)
+        ckpt = load_checkpoint(path, task="asr")
         meta = ckpt["speech"]
-        if meta.get("task") != "asr":
-            raise SpeechError(f"{path}: a {meta.get('task')} checkpoint, not an ASR model")
         model = ListenAttendSpell(LASConfig(**meta["model"]))
         model.load_state_dict(model_state(ckpt["state_dict"], "model"))
         features = LogMel(LogMelConfig.from_dict(meta["features"]))
@@ -144,10 +142,8 @@ def load_lm(path: str | os.PathLike, tokenizer: Tokenizer, device: str | torch.d
     Raises:
         SpeechError: Not an LM checkpoint, or trained with a different tokenizer.
     """
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint(path, task="lm")
     meta = ckpt["speech"]
-    if meta.get("task") != "lm":
-        raise SpeechError(f"{path}: a {meta.get('task')} checkpoint, not a language model")
     if meta["tokenizer"] != tokenizer_to_dict(tokenizer):
         raise SpeechError(
             f"{path}: the language model was trained with a different tokenizer than the recognizer"

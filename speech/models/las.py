@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from speech.decoding import BeamSearch, CTCPrefixScorer, Hypothesis, SearchConfig, greedy_search
-from speech.models.listener import Listener, ListenerConfig, ListenerOutput
+from speech.models.listener import Listener, ListenerConfig, ListenerOutput, halved_lengths
 from speech.models.speller import Speller, SpellerConfig
 
 
@@ -151,7 +151,7 @@ class ListenAttendSpell(nn.Module):
         """Memory lengths (B,) the listener gives for feature lengths (B,)."""
         lengths = feature_lengths
         for _ in range(self.config.listener.n_pyramid):
-            lengths = torch.div(lengths, 2, rounding_mode="floor").clamp(min=1)
+            lengths = halved_lengths(lengths)
         return lengths
 
     def ctc_log_probs(

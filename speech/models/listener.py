@@ -66,11 +66,16 @@ class ListenerOutput(NamedTuple):
     ctc_lengths: torch.Tensor
 
 
+def halved_lengths(lengths: torch.Tensor) -> torch.Tensor:
+    """Lengths (B,) after one pyramid layer: full frame pairs, at least one."""
+    return torch.div(lengths, 2, rounding_mode="floor").clamp(min=1)
+
+
 def pyramid_pairs(x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Concatenate frame pairs: (B, T, D) -> (B, T // 2, 2D); an odd last frame is dropped."""
     B, T, D = x.shape
     x = x[:, : T - T % 2].reshape(B, T // 2, 2 * D)  # (B, T, D) -> (B, T/2, 2D)
-    return x, torch.div(lengths, 2, rounding_mode="floor").clamp(min=1)
+    return x, halved_lengths(lengths)
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ from speech.tasks.common import (
     set_batch_sampler_epoch,
 )
 from speech.tasks.plots import save_alignment
-from speech.text import Tokenizer, tokenizer_from_dict, tokenizer_to_dict
+from speech.text import Tokenizer, tokenizer_to_dict
 
 
 @dataclass
@@ -237,11 +237,3 @@ def _error_counts(refs: list[str], hyps: list[str]) -> tuple[int, int, int, int]
         c.substitutions + c.deletions + c.insertions,
         c.hits + c.substitutions + c.deletions,
     )
-
-
-def tokenizer_and_cmvn_from_checkpoint(meta: dict) -> tuple[Tokenizer, CMVNStats | None]:
-    """Rebuild the tokenizer and CMVN statistics stored by :meth:`ASRTask.on_save_checkpoint`."""
-    tokenizer = tokenizer_from_dict(meta["tokenizer"])
-    cmvn = meta.get("cmvn")
-    stats = CMVNStats(torch.tensor(cmvn["mean"]), torch.tensor(cmvn["std"]), 0) if cmvn else None
-    return tokenizer, stats

@@ -18,6 +18,7 @@ from speech.errors import SpeechError
 from speech.io import atomic_path
 
 FORMAT_VERSION = 1
+_TASK_NAMES = {"asr": "an ASR model", "lm": "a language model"}
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -31,11 +32,18 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             torch.save(checkpoint, tmp)
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu", task: str | None = None
+) -> dict[str, Any]:
     """Load a training or exported checkpoint and check that it is one of ours.
 
+    Args:
+        path: The checkpoint file.
+        map_location: Where tensors are loaded.
+        task: When given, the checkpoint must be of this task (``"asr"``, ``"lm"``).
+
     Raises:
-        SpeechError: Missing file, not a torch checkpoint, or no ``"speech"`` metadata.
+        SpeechError: Missing file, not a torch checkpoint, no ``"speech"`` metadata, or another task.
     """
     path = Path(path)
     if not path.is_file():
@@ -48,6 +56,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise SpeechError(f"{path}: not a speech checkpoint (no model metadata)")
     if ckpt["speech"].get("format_version", 0) > FORMAT_VERSION:
         raise SpeechError(f"{path}: written by a newer version of speech")
+    found = ckpt["speech"].get("task")
+    if task is not None and found != task:
+        raise SpeechError(f"{path}: a {found} checkpoint, not {_TASK_NAMES.get(task, task)}")
     return ckpt
 
 
