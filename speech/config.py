@@ -22,7 +22,9 @@ from speech.io import atomic_write
 T = TypeVar("T")
 
 
-def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config", prefix: str = "") -> T:
+def from_dict(
+    cls: type[T], data: dict[str, Any] | None, where: str = "config", prefix: str = "", base: T | None = None
+) -> T:
     """Build dataclass ``cls`` from ``data``, recursing into dataclass-typed fields.
 
     Args:
@@ -30,6 +32,9 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config", 
         data: Its fields as a mapping (None = all defaults).
         where: The source, used as the error prefix (usually the YAML path).
         prefix: Dotted key of ``data`` inside the whole config (for messages).
+        base: Values of the fields ``data`` leaves out; None uses the class defaults. A nested
+            dataclass field whose default comes from a factory (e.g. ``LogMelConfig.tts``)
+            starts from that factory's value, so a partial YAML section keeps the preset.
 
     Raises:
         ConfigError: ``where: unknown key 'a.b'`` or ``where: 'a.b' must be ...``.
@@ -42,17 +47,29 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config", 
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"{where}: unknown key '{prefix}{unknown[0]}' (known: {', '.join(sorted(names))})")
-    kwargs = {name: _convert(hints[name], value, f"{prefix}{name}", where) for name, value in data.items()}
+    kwargs = {
+        name: _convert(hints[name], value, f"{prefix}{name}", where, _default(cls, name, base))
+        for name, value in data.items()
+    }
     try:
-        return cls(**kwargs)
+        return dataclasses.replace(base, **kwargs) if base is not None else cls(**kwargs)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{where}: {prefix.rstrip('.') or 'config'}: {e}") from None
 
 
-def _convert(hint: Any, value: Any, key: str, where: str) -> Any:
+def _default(cls: type, name: str, base: Any) -> Any:
+    """The value field ``name`` has when a config leaves it out (a factory's value is built)."""
+    if base is not None:
+        return getattr(base, name)
+    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return field.default_factory() if field.default_factory is not dataclasses.MISSING else None
+
+
+def _convert(hint: Any, value: Any, key: str, where: str, default: Any = None) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        return from_dict(hint, value, where, key + ".")
+        base = default if isinstance(default, hint) else None
+        return from_dict(hint, value, where, key + ".", base)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:

@@ -25,6 +25,26 @@ def test_nested_dataclasses_and_int_to_float():
     assert cfg.inner.size == 7 and cfg.inner.rate == 1.0 and isinstance(cfg.inner.rate, float) and cfg.flag
 
 
+@dataclass
+class WithPreset:
+    inner: Inner = field(default_factory=lambda: Inner(size=9, name="preset"))
+
+
+def test_partial_section_keeps_the_factory_preset():
+    # e.g. ``features: {n_mels: 80}`` in a TTS config must keep the 22.05 kHz preset
+    cfg = from_dict(WithPreset, {"inner": {"rate": 2}})
+    assert cfg.inner == Inner(size=9, rate=2.0, name="preset")
+    assert from_dict(WithPreset, {}).inner.name == "preset"
+
+
+def test_tts_features_keep_the_tts_preset():
+    from speech.features import LogMelConfig
+    from speech.tasks.tts import TTSConfig
+
+    cfg = from_dict(TTSConfig, {"features": {"n_mels": 80}})
+    assert cfg.features == LogMelConfig.tts()
+
+
 @pytest.mark.parametrize(
     ("data", "problem"),
     [

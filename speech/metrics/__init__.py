@@ -1,5 +1,8 @@
-"""Metrics: WER/CER (jiwer), BLEU/chrF (sacrebleu)."""
+"""Metrics: WER/CER (jiwer), BLEU/chrF (sacrebleu), MCD (librosa), alignment health, intelligibility."""
 
+from speech.metrics.alignment import AlignmentHealth, alignment_health
+from speech.metrics.intelligibility import PocketsphinxRecognizer, intelligibility_wer, normalize_for_wer
+from speech.metrics.mcd import mean_mcd, mel_cepstral_distortion
 from speech.metrics.text import (
     ErrorRates,
     TranslationScores,
@@ -9,4 +12,18 @@ from speech.metrics.text import (
     translation_scores,
 )
 
-__all__ = ["ErrorRates", "TranslationScores", "error_rates", "paired", "read_id_text", "translation_scores"]
+__all__ = [
+    "AlignmentHealth",
+    "ErrorRates",
+    "PocketsphinxRecognizer",
+    "TranslationScores",
+    "alignment_health",
+    "error_rates",
+    "intelligibility_wer",
+    "mean_mcd",
+    "mel_cepstral_distortion",
+    "normalize_for_wer",
+    "paired",
+    "read_id_text",
+    "translation_scores",
+]

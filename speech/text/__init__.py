@@ -1,4 +1,4 @@
-"""Text processing: tokenizers (characters, SentencePiece) and a language-aware normaliser.
+"""Text processing: tokenizers (characters, SentencePiece), a language-aware normaliser, phonemes.
 
 Every tokenizer uses the same special ids: pad=0, bos=1, eos=2, unk=3. ``encode`` never adds
 bos/eos (models do) and never fails on unknown input (it maps to unk and is counted in
@@ -14,6 +14,7 @@ from speech.text.factory import (
     train_tokenizer_from_manifest,
 )
 from speech.text.normalizer import PUNCTUATION_POLICIES, TextNormalizer
+from speech.text.phonemes import Phonemizer
 from speech.text.sentences import split_sentences
 from speech.text.spm import SentencePieceTokenizer
 
@@ -25,6 +26,7 @@ __all__ = [
     "PUNCTUATION_POLICIES",
     "UNK_ID",
     "CharTokenizer",
+    "Phonemizer",
     "SentencePieceTokenizer",
     "TextNormalizer",
     "Tokenizer",

@@ -11,6 +11,7 @@ from speech.data.manifest import read_manifest
 from speech.errors import TokenizerError
 from speech.text.base import Tokenizer, read_json
 from speech.text.char import CharTokenizer
+from speech.text.phonemes import Phonemizer
 from speech.text.spm import SentencePieceTokenizer
 
 _CLASSES: dict[str, type[CharTokenizer] | type[SentencePieceTokenizer]] = {
@@ -78,6 +79,7 @@ def train_tokenizer_from_manifest(
     min_count: int = 1,
     model_type: str = "unigram",
     character_coverage: float = 1.0,
+    phonemizer: Phonemizer | None = None,
 ) -> Tokenizer:
     """Train a tokenizer on one text field of a manifest.
 
@@ -92,6 +94,9 @@ def train_tokenizer_from_manifest(
         min_count: Minimum character count for ``"char"`` (ignored for SentencePiece).
         model_type: SentencePiece model type: ``"unigram"``, ``"bpe"`` or ``"char"``.
         character_coverage: SentencePiece character coverage.
+        phonemizer: When given, the (normalised) texts are turned into IPA phonemes, all in one
+            espeak-ng call, and the tokenizer is trained on those; a ``"char"`` tokenizer then
+            has one id per phoneme symbol. Encode later with the same normaliser + phonemizer.
 
     Returns:
         The trained tokenizer.
@@ -99,6 +104,7 @@ def train_tokenizer_from_manifest(
     Raises:
         TokenizerError: A bad ``kind`` or ``field``, an utterance without the field, or a failed
             training.
+        SpeechError: espeak-ng failed (with ``phonemizer``).
         ManifestError: The manifest cannot be read.
     """
     if kind not in _CLASSES:
@@ -113,6 +119,8 @@ def train_tokenizer_from_manifest(
         if text is None:
             raise TokenizerError(f"{manifest_path}: utterance '{utt.id}' has no '{field}'")
         texts.append(normalizer(text) if normalizer is not None else text)
+    if phonemizer is not None:
+        texts = phonemizer.phonemize(texts)
     tokenizer: Tokenizer
     if kind == "char":
         tokenizer = CharTokenizer.build(texts, min_count=min_count)
