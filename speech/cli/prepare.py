@@ -9,12 +9,13 @@ from speech.errors import SpeechError
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``speech prepare`` with its corpus and asset subcommands."""
-    from data_prep import synthetic
+    from data_prep import corpora, synthetic
 
     parser = sub.add_parser("prepare", help="prepare corpora, tokenizers and feature statistics")
     targets = parser.add_subparsers(dest="target", metavar="TARGET", parser_class=type(parser))
     targets.required = True
     synthetic.add_cli(targets)
+    corpora.add_cli(targets)
 
     tok = targets.add_parser("tokenizer", help="train a tokenizer on a manifest's text")
     tok.add_argument("--manifest", required=True, help="training manifest")
@@ -23,6 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tok.add_argument("--field", choices=["text", "translation"], default="text", help="manifest field")
     tok.add_argument("--vocab-size", type=int, default=1000, help="SentencePiece vocabulary size")
     tok.add_argument("--lang", default=None, help="normalise text for this language first (en, fr, de)")
+    tok.add_argument(
+        "--phonemes",
+        action="store_true",
+        help="TTS: symbols are espeak-ng IPA phonemes of the text (needs --lang)",
+    )
+    tok.add_argument(
+        "--phoneme-lang", default=None, help="espeak-ng voice for --phonemes (default: from --lang)"
+    )
     tok.set_defaults(func=run_tokenizer)
 
     cmvn = targets.add_parser("cmvn", help="global mean/variance statistics of log-mel features")
@@ -38,6 +47,15 @@ def run_tokenizer(args: argparse.Namespace) -> int:
     from speech.text import TextNormalizer, train_tokenizer_from_manifest
 
     normalizer = TextNormalizer(args.lang) if args.lang else None
+    phonemizer = None
+    if args.phonemes:
+        from speech.text.frontend import TextFrontEnd, TextFrontEndConfig
+
+        if not args.lang:
+            raise SpeechError("--phonemes needs --lang (the text is normalised before phonemising)")
+        phonemizer = TextFrontEnd(
+            TextFrontEndConfig(args.lang, phonemes=True, phoneme_lang=args.phoneme_lang)
+        ).phonemizer
     tok = train_tokenizer_from_manifest(
         args.manifest,
         kind=args.kind,
@@ -45,6 +63,7 @@ def run_tokenizer(args: argparse.Namespace) -> int:
         vocab_size=args.vocab_size,
         normalizer=normalizer,
         output=args.out,
+        phonemizer=phonemizer,
     )
     print(f"{args.out}: {args.kind} tokenizer, {tok.vocab_size} symbols")
     return 0
