@@ -11,7 +11,9 @@ from speech.attention.additive import (
     AttentionState,
     LocationAwareAttention,
     MonotonicWindow,
+    beam_memory_rows,
     masked_softmax,
+    memory_rows,
 )
 from speech.attention.guided import guided_attention_loss, guided_attention_weights
 
@@ -21,7 +23,9 @@ __all__ = [
     "AttentionState",
     "LocationAwareAttention",
     "MonotonicWindow",
+    "beam_memory_rows",
     "guided_attention_loss",
     "guided_attention_weights",
     "masked_softmax",
+    "memory_rows",
 ]

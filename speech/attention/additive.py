@@ -4,6 +4,10 @@ Both follow one interface: ``init_state(memory, memory_mask)`` once per utteranc
 ``forward(query, memory, memory_mask, state) -> AttentionOutput`` once per decoder step.
 ``memory_mask`` is True at valid memory frames. The memory projection is computed once in
 ``init_state`` and carried in the state, so each step costs one small matmul.
+
+A step may also serve W >= 1 queries per memory row (the hypotheses of a beam search): with
+memory (B, S, D) and queries (N, D_query), N = B x W, query rows ``b W .. (b + 1) W - 1``
+attend over memory row ``b``, which is broadcast and never copied per query.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ class AttentionState(NamedTuple):
     """What a mechanism carries between decoder steps.
 
     Attributes:
-        keys: Projected memory, shape (B, S, A).
-        weights: Attention weights of the previous step, shape (B, S).
-        cumulative: Sum of all previous weights, shape (B, S).
+        keys: Projected memory, one row per memory row, shape (B, S, A).
+        weights: Attention weights of the previous step, one row per query, shape (N, S).
+        cumulative: Sum of all previous weights, shape (N, S).
     """
 
     keys: torch.Tensor
@@ -28,8 +32,42 @@ class AttentionState(NamedTuple):
     cumulative: torch.Tensor
 
     def select(self, indices: torch.Tensor) -> AttentionState:
-        """Reorder or repeat the batch rows (beam search): every field indexed along dim 0."""
-        return AttentionState(*(t.index_select(0, indices) for t in self))
+        """Keep (reorder or repeat) the query rows ``indices`` (N',); keys follow, one row per query."""
+        keys = self.keys.index_select(0, memory_rows(indices, self.weights.shape[0], self.keys.shape[0]))
+        return AttentionState(
+            keys, self.weights.index_select(0, indices), self.cumulative.index_select(0, indices)
+        )
+
+    def select_beams(self, beams: torch.Tensor) -> AttentionState:
+        """Keep the query rows ``beams`` (B', W'), grouped by memory row; see :func:`beam_memory_rows`."""
+        groups = beam_memory_rows(beams, self.weights.shape[0], self.keys.shape[0])
+        keys = self.keys if groups is None else self.keys.index_select(0, groups)
+        rows = beams.reshape(-1)
+        return AttentionState(keys, self.weights.index_select(0, rows), self.cumulative.index_select(0, rows))
+
+
+def memory_rows(indices: torch.Tensor, n_queries: int, n_memory: int) -> torch.Tensor:
+    """Memory row of each query row ``indices`` (N',), ``n_queries / n_memory`` queries per memory row."""
+    per_row = n_queries // n_memory
+    return indices if per_row == 1 else torch.div(indices, per_row, rounding_mode="floor")
+
+
+def beam_memory_rows(beams: torch.Tensor, n_queries: int, n_memory: int) -> torch.Tensor | None:
+    """Memory rows that a beam-structured selection keeps, or None when it keeps them all.
+
+    Args:
+        beams: Query rows to keep, shape (B', W'): row ``i`` holds queries of one memory row,
+            and the rows of ``beams`` follow distinct memory rows in increasing order (a beam
+            search dropping finished utterances), so ``B' == n_memory`` means all are kept.
+        n_queries: Query rows N before the selection.
+        n_memory: Memory rows B before the selection.
+
+    Returns:
+        Indices (B',) into the memory rows, or None.
+    """
+    if beams.shape[0] == n_memory:
+        return None
+    return memory_rows(beams[:, 0], n_queries, n_memory)
 
 
 class AttentionOutput(NamedTuple):
@@ -45,6 +83,20 @@ def _initial_weights(memory_mask: torch.Tensor) -> torch.Tensor:
     weights = torch.zeros(memory_mask.shape, device=memory_mask.device)
     weights[:, 0] = 1.0
     return weights
+
+
+def _tanh_(x: torch.Tensor) -> torch.Tensor:
+    """``tanh(x)``, overwriting ``x`` where autograd allows it.
+
+    Without gradients on CPU it is computed as ``2 sigmoid(2x) - 1``: ATen's CPU tanh
+    (Sleef's ``tanhf``) costs about three times its sigmoid, and the energies' tanh is the
+    largest cost of a decoding step. The two agree to about 2e-7.
+    """
+    if x.requires_grad:
+        return torch.tanh(x)
+    if x.device.type != "cpu":
+        return x.tanh_()
+    return torch.sigmoid(x.mul_(2), out=x).mul_(2).sub_(1)
 
 
 def masked_softmax(energies: torch.Tensor, memory_mask: torch.Tensor) -> torch.Tensor:
@@ -76,8 +128,9 @@ class AdditiveAttention(nn.Module):
         weights = _initial_weights(memory_mask)
         return AttentionState(self.memory_proj(memory), weights, weights.clone())
 
-    def _location_term(self, state: AttentionState) -> torch.Tensor | float:
-        return 0.0
+    def _add_location(self, hidden: torch.Tensor, state: AttentionState) -> torch.Tensor:
+        """``hidden`` (B, W, S, A) plus the location term; content-based attention has none."""
+        return hidden
 
     def forward(
         self, query: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor, state: AttentionState
@@ -85,18 +138,22 @@ class AdditiveAttention(nn.Module):
         """One attention step.
 
         Args:
-            query: Decoder state, shape (B, D_query).
+            query: Decoder state, shape (N, D_query), N = B x W (W queries per memory row).
             memory: Encoder output, shape (B, S, D_memory).
-            memory_mask: True at valid frames, shape (B, S).
+            memory_mask: True at valid frames, shape (B, S) or (N, S).
             state: From :meth:`init_state` or the previous step.
 
         Returns:
-            Context (B, D_memory), weights (B, S) and the next state.
+            Context (N, D_memory), weights (N, S) and the next state.
         """
-        hidden = state.keys + self.query_proj(query).unsqueeze(1) + self._location_term(state)  # (B, S, A)
-        energies = self.energy(torch.tanh(hidden)).squeeze(-1)  # (B, S, 1) -> (B, S)
-        weights = masked_softmax(energies, memory_mask)
-        context = torch.bmm(weights.unsqueeze(1).to(memory.dtype), memory).squeeze(1)  # (B, 1, D) -> (B, D)
+        (B, S, _), N = memory.shape, query.shape[0]
+        query = self.query_proj(query).view(B, N // B, 1, -1)  # (N, A) -> (B, W, 1, A)
+        hidden = state.keys.unsqueeze(1) + query  # (B, 1, S, A) + (B, W, 1, A) -> (B, W, S, A)
+        hidden = self._add_location(hidden, state)
+        energies = self.energy(_tanh_(hidden)).squeeze(-1)  # (B, W, S, 1) -> (B, W, S)
+        weights = masked_softmax(energies, memory_mask.view(B, -1, S))  # mask (B, 1 or W, S)
+        context = torch.bmm(weights.to(memory.dtype), memory)  # (B, W, S) @ (B, S, D) -> (B, W, D)
+        weights, context = weights.view(N, S), context.view(N, -1)  # (B, W, .) -> (N, .)
         return AttentionOutput(
             context, weights, AttentionState(state.keys, weights, state.cumulative + weights)
         )
@@ -127,11 +184,17 @@ class LocationAwareAttention(AdditiveAttention):
         self.location_conv = nn.Conv1d(2, n_filters, kernel_size, padding=kernel_size // 2, bias=False)
         self.location_proj = nn.Linear(n_filters, attention_dim, bias=False)
 
-    def _location_term(self, state: AttentionState) -> torch.Tensor:
-        stacked = torch.stack([state.weights, state.cumulative], dim=1)  # (B, 2, S)
+    def _add_location(self, hidden: torch.Tensor, state: AttentionState) -> torch.Tensor:
+        stacked = torch.stack([state.weights, state.cumulative], dim=1)  # (N, 2, S)
         stacked = stacked.to(self.location_conv.weight.dtype)
-        features = self.location_conv(stacked).transpose(1, 2)  # (B, C, S) -> (B, S, C)
-        return self.location_proj(features)
+        features = self.location_conv(stacked).transpose(1, 2)  # (N, C, S) -> (N, S, C)
+        weight = self.location_proj.weight  # (A, C)
+        if hidden.requires_grad or not hidden.dtype == features.dtype == weight.dtype:
+            return hidden + self.location_proj(features).view(hidden.shape)  # (N, S, A) -> (B, W, S, A)
+        # In place, as one matmul-add: no (N, S, A) temporary (the same sums, the same result).
+        flat = hidden.view(-1, weight.shape[0])  # (B, W, S, A) -> (N S, A)
+        flat.addmm_(features.reshape(-1, weight.shape[1]), weight.t())  # (N, S, C) -> (N S, C)
+        return hidden
 
 
 class MonotonicWindow(nn.Module):
@@ -164,7 +227,9 @@ class MonotonicWindow(nn.Module):
         """One step of the wrapped mechanism with frames outside the window masked (eval mode only)."""
         if self.training:
             return self.attention(query, memory, memory_mask, state)
-        peak = state.weights.argmax(dim=-1, keepdim=True)  # (B, 1)
-        positions = torch.arange(memory.shape[1], device=memory.device).unsqueeze(0)  # (1, S)
-        window = (positions >= peak - self.backward) & (positions <= peak + self.forward_frames)
-        return self.attention(query, memory, memory_mask & window, state)
+        (B, S, _), N = memory.shape, query.shape[0]
+        peak = state.weights.argmax(dim=-1, keepdim=True)  # (N, 1)
+        positions = torch.arange(S, device=memory.device).unsqueeze(0)  # (1, S)
+        window = (positions >= peak - self.backward) & (positions <= peak + self.forward_frames)  # (N, S)
+        mask = memory_mask.view(B, -1, S) & window.view(B, -1, S)  # (B, W, S)
+        return self.attention(query, memory, mask.view(N, S), state)

@@ -25,7 +25,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> ArgumentParser:
     """The full ``speech`` parser with every subcommand registered."""
-    from speech.cli import prepare, score, stubs, train, transcribe
+    from speech.cli import prepare, score, synthesize, train, transcribe, translate
 
     parser = ArgumentParser(prog="speech", description="Speech recognition, synthesis and translation.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
@@ -33,8 +33,8 @@ def build_parser() -> ArgumentParser:
     prepare.add_parser(sub)
     train.add_parser(sub)
     transcribe.add_parser(sub)
-    stubs.add_synthesize_parser(sub)
-    stubs.add_translate_parser(sub)
+    synthesize.add_parser(sub)
+    translate.add_parser(sub)
     score.add_parser(sub)
     return parser
 

@@ -27,7 +27,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=func)
     report = metrics.add_parser("report", help="write RESULTS.md for an experiment's decode_* folders")
     report.add_argument("--exp-dir", required=True, help="experiment folder holding decode_<set>/ folders")
+    report.add_argument(
+        "--metric",
+        choices=["wer", "bleu"],
+        default="wer",
+        help="wer: WER and CER (ASR); bleu: BLEU, chrF and exact-match rate (ST)",
+    )
     report.set_defaults(func=score_report)
+    tts = metrics.add_parser(
+        "tts",
+        help="score synthesized speech against the reference recordings into RESULTS.md",
+        description="Intelligibility (pocketsphinx WER, and our ASR model's WER with --asr-model), "
+        "DTW mel-cepstral distortion, and the synthesis statistics, for the synthesized audio and, "
+        "side by side, the reference recordings of the same texts.",
+    )
+    tts.add_argument("--synth-dir", required=True, help="folder written by speech synthesize --manifest")
+    tts.add_argument("--reference", required=True, help="the manifest that was synthesized")
+    tts.add_argument("--train", required=True, help="training manifest (pocketsphinx's language model)")
+    tts.add_argument("--asr-model", help="ASR checkpoint to score the audio with too (skipped when missing)")
+    tts.add_argument("--out", required=True, help="RESULTS.md to write")
+    tts.set_defaults(func=score_tts)
 
 
 def score_wer(args: argparse.Namespace) -> int:
@@ -68,26 +87,49 @@ def score_report(args: argparse.Namespace) -> int:
     rows = []
     for folder in sets:
         _, refs, hyps = paired(folder / "ref.txt", folder / "hyp.txt")
-        rates = error_rates(refs, hyps)
+        rates = translation_scores(refs, hyps) if args.metric == "bleu" else error_rates(refs, hyps)
         stats_file = folder / "hyp.stats.json"
         stats = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
         rows.append((folder.name.removeprefix("decode_"), rates, stats))
-    lines = [
-        "# Results",
-        "",
-        f"Experiment: `{exp}`",
-        "",
-        "| set | utterances | WER % | CER % | beam | RTF (decode s / audio s) | threads |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for name, rates, stats in rows:
-        rtf = f"{stats['rtf']:.4f}" if "rtf" in stats else "-"
-        lines.append(
-            f"| {name} | {rates.sentences} | {100 * rates.wer:.2f} | {100 * rates.cer:.2f} | "
-            f"{stats.get('beam', '-')} | {rtf} | {stats.get('threads', '-')} |"
-        )
+    lines = ["# Results", "", f"Experiment: `{exp}`", "", *_table(args.metric, rows)]
+    if args.metric == "bleu":
+        lines += ["", f"BLEU signature: `{rows[0][1].bleu_signature}`"]
     text = "\n".join(lines) + "\n"
     with atomic_write(exp / "RESULTS.md") as f:
         f.write(text)
     print(text, end="")
+    return 0
+
+
+def _table(metric: str, rows: list) -> list[str]:
+    """Markdown table lines: one row per decoded set with its scores and decoding statistics."""
+    columns = ["WER %", "CER %"] if metric == "wer" else ["BLEU", "chrF", "exact match %"]
+    lines = [
+        f"| set | utterances | {' | '.join(columns)} | beam | RTF (decode s / audio s) | threads |",
+        "| --- | ---: |" + " ---: |" * len(columns) + " ---: | ---: | ---: |",
+    ]
+    for name, scores, stats in rows:
+        if metric == "wer":
+            values = [100 * scores.wer, 100 * scores.cer]
+        else:
+            values = [scores.bleu, scores.chrf, 100 * scores.exact_match]
+        rtf = f"{stats['rtf']:.4f}" if "rtf" in stats else "-"
+        cells = [str(scores.sentences), *(f"{v:.2f}" for v in values), str(stats.get("beam", "-")), rtf]
+        lines.append(f"| {name} | {' | '.join(cells)} | {stats.get('threads', '-')} |")
+    return lines
+
+
+def score_tts(args: argparse.Namespace) -> int:
+    """Score synthesized speech and the reference recordings into ``args.out``."""
+    from speech.metrics.tts import read_stats, score_tts, tts_results_markdown
+
+    synth_dir = Path(args.synth_dir)
+    asr_model = args.asr_model if args.asr_model and Path(args.asr_model).is_file() else None
+    scores = score_tts(synth_dir / "synth.jsonl", args.reference, args.train, asr_model)
+    text = tts_results_markdown(
+        scores, read_stats(synth_dir / "synth.stats.json"), synth_dir.parent, asr_model
+    )
+    with atomic_write(Path(args.out)) as f:
+        f.write(text)
+    print(text)
     return 0

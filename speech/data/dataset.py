@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -24,12 +24,14 @@ class Sample:
         waveform: Mono waveform, shape (T,).
         text: Token ids of the transcript, shape (U,), or None without a text tokenizer.
         translation: Token ids of the translation, shape (U',), or None.
+        speaker: Speaker index, or None without a speaker table.
     """
 
     id: str
     waveform: torch.Tensor
     text: torch.Tensor | None = None
     translation: torch.Tensor | None = None
+    speaker: int | None = None
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Batch:
         text_lengths: Shape (B,), or None.
         translation: Translation token ids, shape (B, U'), or None.
         translation_lengths: Shape (B,), or None.
+        speakers: Speaker indices, shape (B,), or None.
     """
 
     ids: list[str]
@@ -53,6 +56,7 @@ class Batch:
     text_lengths: torch.Tensor | None = None
     translation: torch.Tensor | None = None
     translation_lengths: torch.Tensor | None = None
+    speakers: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> Batch:
         """A copy with every tensor moved to ``device``."""
@@ -76,6 +80,8 @@ class SpeechDataset(torch.utils.data.Dataset):
         translation_tokenizer: Encodes ``translation``; None leaves it unset.
         text_transform: Applied to ``text`` before tokenizing (e.g. a TextNormalizer).
         translation_transform: Applied to ``translation`` before tokenizing.
+        speaker_ids: Maps the manifest's ``speaker`` to an index (multi-speaker TTS); None
+            leaves ``Sample.speaker`` unset.
     """
 
     def __init__(
@@ -86,6 +92,7 @@ class SpeechDataset(torch.utils.data.Dataset):
         translation_tokenizer: Tokenizer | None = None,
         text_transform: Callable[[str], str] | None = None,
         translation_transform: Callable[[str], str] | None = None,
+        speaker_ids: Mapping[str, int] | None = None,
     ) -> None:
         self.utterances = list(utterances)
         self.sample_rate = sample_rate
@@ -93,6 +100,7 @@ class SpeechDataset(torch.utils.data.Dataset):
         self.translation_tokenizer = translation_tokenizer
         self.text_transform = text_transform
         self.translation_transform = translation_transform
+        self.speaker_ids = speaker_ids
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -112,6 +120,10 @@ class SpeechDataset(torch.utils.data.Dataset):
             sample.translation = _encode(
                 self.translation_tokenizer, utt.translation, self.translation_transform
             )
+        if self.speaker_ids is not None:
+            if utt.speaker not in self.speaker_ids:
+                raise ValueError(f"utterance {utt.id}: speaker {utt.speaker!r} is not in the speaker table")
+            sample.speaker = self.speaker_ids[utt.speaker]
         return sample
 
 
@@ -160,4 +172,6 @@ class Collate:
             batch.translation, batch.translation_lengths = pad_sequences(
                 [s.translation for s in samples], self.translation_pad_id
             )
+        if samples[0].speaker is not None:
+            batch.speakers = torch.tensor([s.speaker for s in samples], dtype=torch.long)
         return batch

@@ -88,15 +88,9 @@ class _Scorers:
             raise ValueError("at least one full scorer (decoder or language model) is needed")
         self.weights = {k: weights.get(k, 1.0) for k in active}
 
-    def init(self, memory: torch.Tensor, lengths: torch.Tensor, repeat: int) -> dict[str, Any]:
-        rows = torch.arange(memory.shape[0], device=memory.device).repeat_interleave(repeat)
-        states = {}
-        for name, s in self.full.items():
-            states[name] = s.select(s.init_state(memory, lengths), rows)
-        for name, s in self.partial.items():
-            state = s.init_state(memory, lengths)
-            states[name] = type(state)(*(t.index_select(0, rows) for t in state))
-        return states
+    def init(self, memory: torch.Tensor, lengths: torch.Tensor) -> dict[str, Any]:
+        """One hypothesis (the empty one) per utterance."""
+        return {name: s.init_state(memory, lengths) for name, s in {**self.full, **self.partial}.items()}
 
     def score(self, last: torch.Tensor, states: dict[str, Any], beam_size: int) -> tuple[torch.Tensor, Any]:
         """Weighted log-scores (N, V); -inf outside the pre-beam when partial scorers take part."""
@@ -108,8 +102,8 @@ class _Scorers:
             return total, None
         candidates = total.topk(self.config.pre_beam(total.shape[1], beam_size), dim=-1).indices  # (N, K)
         # Ending is always a candidate, so a hypothesis can stop wherever the partial scorers allow it.
-        no_eos = ~(candidates == self.eos_id).any(dim=1)
-        candidates[no_eos, -1] = self.eos_id
+        has_eos = (candidates == self.eos_id).any(dim=1)
+        candidates[:, -1] = torch.where(has_eos, candidates[:, -1], self.eos_id)
         partial_total = total.gather(1, candidates)
         candidate_states = {}
         for name, s in self.partial.items():
@@ -118,9 +112,12 @@ class _Scorers:
         masked = torch.full_like(total, NEG_INF).scatter(1, candidates, partial_total)
         return masked, (candidates, candidate_states)
 
-    def select(self, states: dict[str, Any], rows: torch.Tensor, tokens: torch.Tensor, extra: Any) -> None:
+    def select(self, states: dict[str, Any], beams: torch.Tensor, tokens: torch.Tensor, extra: Any) -> None:
+        """Keep the hypothesis rows ``beams`` (B', W'), row i all of one utterance, extended by ``tokens``."""
+        rows = beams.reshape(-1)
         for name, s in self.full.items():
-            states[name] = s.select(states[name], rows)
+            select_beams = getattr(s, "select_beams", None)
+            states[name] = select_beams(states[name], beams) if select_beams else s.select(states[name], rows)
         if extra is not None:
             candidates, candidate_states = extra
             columns = (candidates.index_select(0, rows) == tokens[:, None]).float().argmax(dim=1)
@@ -130,6 +127,10 @@ class _Scorers:
 
 class BeamSearch:
     """Batched beam search over a weighted set of scorers.
+
+    Full scorers may offer ``select_beams(state, beams)``, a :meth:`Scorer.select` told that
+    the rows ``beams`` (B', W') come in one row per remaining utterance; the speller uses it
+    to keep its memory once per utterance instead of once per hypothesis.
 
     Args:
         scorers: Name to a :class:`Scorer` (full) or :class:`PartialScorer` (e.g. CTC prefix).
@@ -158,6 +159,9 @@ class BeamSearch:
     def __call__(self, memory: torch.Tensor, memory_lengths: torch.Tensor) -> list[list[Hypothesis]]:
         """Decode a batch.
 
+        The first step scores the one empty hypothesis of each utterance; from then on each
+        utterance has ``beam_size`` rows (w below is the current number of rows per utterance).
+
         Args:
             memory: Encoder output, shape (B, S, D).
             memory_lengths: Valid frames per utterance, shape (B,).
@@ -167,55 +171,69 @@ class BeamSearch:
         """
         W, B, device = self.config.beam_size, memory.shape[0], memory.device
         max_len, min_len = self.config.length_limits(memory_lengths.tolist())
-        states = self.scorers.init(memory, memory_lengths, W)
-        scores = torch.full((B, W), NEG_INF, device=device)
-        scores[:, 0] = 0.0
-        tokens = torch.zeros(B * W, 0, dtype=torch.long, device=device)
-        last = torch.full((B * W,), self.sos_id, dtype=torch.long, device=device)
+        states = self.scorers.init(memory, memory_lengths)
+        scores = torch.zeros(B, 1, device=device)  # (n, w)
+        tokens = torch.zeros(B, 0, dtype=torch.long, device=device)  # (n w, step)
+        last = torch.full((B,), self.sos_id, dtype=torch.long, device=device)
         active = list(range(B))
         finished: list[list[Hypothesis]] = [[] for _ in range(B)]
         step = 0
         while active:
             total, extra = self.scorers.score(last, states, W)
-            V = total.shape[1]
-            for i, b in enumerate(active):
-                if step < min_len[b]:
-                    total[i * W : (i + 1) * W, self.eos_id] = NEG_INF
-            candidates = (scores.view(-1, 1) + total).view(len(active), W * V)
-            top_scores, top_index = candidates.topk(min(2 * W, W * V), dim=1)  # (n, 2W)
-            top_beam, top_token = top_index // V, top_index % V
+            (n, w), too_short = scores.shape, [i for i, b in enumerate(active) if step < min_len[b]]
+            top_scores, top_beam, top_token = self._top(scores, total, too_short)  # (n, k) each
             is_eos = top_token == self.eos_id
-            self._finish_eos(active, finished, tokens, top_scores, top_beam, is_eos, W)
-            order = torch.argsort(is_eos.long(), dim=1, stable=True)[:, :W]  # first W that continue
-            run_scores = top_scores.gather(1, order)
-            run_rows = (
-                top_beam.gather(1, order) + W * torch.arange(len(active), device=device)[:, None]
-            ).view(-1)
-            run_tokens = top_token.gather(1, order).view(-1)
-            tokens = torch.cat([tokens.index_select(0, run_rows), run_tokens[:, None]], dim=1)
+            self._finish_eos(active, finished, tokens, top_scores, top_beam, is_eos, w)
+            # The first W that continue; each beam has one eos at most, so k - w never end.
+            width = min(W, top_scores.shape[1] - w)
+            order = torch.argsort(is_eos.long(), dim=1, stable=True)[:, :width]
+            run_scores = top_scores.gather(1, order)  # (n, width)
+            beams = top_beam.gather(1, order) + w * torch.arange(n, device=device)[:, None]  # rows (n, width)
+            run_tokens = top_token.gather(1, order)
+            tokens = torch.cat([tokens.index_select(0, beams.view(-1)), run_tokens.view(-1, 1)], dim=1)
             keep = self._still_running(active, finished, run_scores, tokens, step, max_len)
             step += 1
             if not keep:
                 break
-            keep_rows = torch.cat([torch.arange(i * W, (i + 1) * W, device=device) for i in keep])
-            rows, last = run_rows.index_select(0, keep_rows), run_tokens.index_select(0, keep_rows)
-            tokens = tokens.index_select(0, keep_rows)
-            scores = run_scores[keep]
-            self.scorers.select(states, rows, last, extra)
-            active = [active[i] for i in keep]
+            if len(keep) < n:
+                kept = torch.tensor(keep, device=device)
+                beams, run_tokens, run_scores = beams[kept], run_tokens[kept], run_scores[kept]
+                tokens = tokens.view(n, width, -1)[kept].view(len(keep) * width, -1)
+                active = [active[i] for i in keep]
+            last, scores = run_tokens.view(-1), run_scores
+            self.scorers.select(states, beams, last, extra)
         return [sorted(f, key=lambda h: -h.normalized_score)[: self.config.nbest] for f in finished]
 
-    def _finish_eos(self, active, finished, tokens, top_scores, top_beam, is_eos, beam) -> None:
+    def _top(
+        self, scores: torch.Tensor, total: torch.Tensor, too_short: list[int]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Best ``2 W`` extensions per utterance: scores, beams and tokens, each (n, k).
+
+        Args:
+            scores: Running scores, shape (n, w).
+            total: Next-token scores of every hypothesis, shape (n w, V).
+            too_short: Utterances (positions among the n) that may not end yet: eos is
+                blocked in ``total``, in place.
+        """
+        (n, w), V = scores.shape, total.shape[1]
+        if too_short:
+            total.view(n, w, V)[too_short, :, self.eos_id] = NEG_INF
+        candidates = (scores.view(-1, 1) + total).view(n, w * V)
+        top_scores, top_index = candidates.topk(min(2 * self.config.beam_size, w * V), dim=1)
+        return top_scores, top_index // V, top_index % V
+
+    def _finish_eos(self, active, finished, tokens, top_scores, top_beam, is_eos, w) -> None:
         """Record hypotheses that end with eos among the best W candidates of each utterance."""
+        beam = self.config.beam_size
         hits = (is_eos[:, :beam] & torch.isfinite(top_scores[:, :beam])).nonzero().tolist()
         for i, j in hits:
-            seq = tokens[i * beam + int(top_beam[i, j])].tolist()
+            seq = tokens[i * w + int(top_beam[i, j])].tolist()
             score = float(top_scores[i, j])
             finished[active[i]].append(Hypothesis(seq, score, self._normalize(score, len(seq) + 1), True))
 
     def _still_running(self, active, finished, run_scores, tokens, step, max_len) -> list[int]:
         """Positions (in ``active``) of utterances that go on; the others are closed here."""
-        W, keep = self.config.beam_size, []
+        (W, width), keep = (self.config.beam_size, run_scores.shape[1]), []
         best_running = run_scores.max(dim=1).values.tolist()
         for i, b in enumerate(active):
             done = finished[b]
@@ -225,9 +243,9 @@ class BeamSearch:
             if step + 1 < max_len[b] and len(done) < W and bound > nth_best:
                 keep.append(i)
             elif not done:  # cut at the length limit with nothing ended: keep the best cut ones
-                for j in range(W):
+                for j in range(width):
                     score = float(run_scores[i, j])
-                    seq = tokens[i * W + j].tolist()
+                    seq = tokens[i * width + j].tolist()
                     if score > NEG_INF or j == 0:
                         done.append(Hypothesis(seq, score, self._normalize(score, len(seq)), False))
         return keep
@@ -255,7 +273,7 @@ def greedy_search(
     B, device = memory.shape[0], memory.device
     max_len, min_len = config.length_limits(memory_lengths.tolist())
     min_len = torch.tensor(min_len)
-    states = group.init(memory, memory_lengths, 1)
+    states = group.init(memory, memory_lengths)
     last = torch.full((B,), sos_id, dtype=torch.long, device=device)
     score = torch.zeros(B, device=device)
     out = torch.zeros(B, 0, dtype=torch.long, device=device)
@@ -271,8 +289,7 @@ def greedy_search(
         out = torch.cat([out, torch.where(running, best, eos_id)[:, None]], dim=1)
         if bool((ended | (step + 1 >= limit)).all()):
             break
-        rows = torch.arange(B, device=device)
-        group.select(states, rows, best, extra)
+        group.select(states, torch.arange(B, device=device)[:, None], best, extra)
         last = best
     hyps = []
     for b in range(B):

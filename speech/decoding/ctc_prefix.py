@@ -4,7 +4,8 @@ Watanabe et al. 2017, "Hybrid CTC/attention architecture for end-to-end speech r
 The prefix probability recursions are linear recurrences in probability space, so instead of
 a loop over frames they are solved in closed form with ``logcumsumexp``, in float64 by
 default: the running sums of log-probabilities reach thousands, where float32 keeps only
-about 1e-3 of absolute precision (``dtype`` selects).
+about 1e-3 of absolute precision (``dtype`` selects). A candidate's prefix probability is one
+sum over frames, taken as a dot product of probabilities scaled by the prefix's largest term.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ NEG_INF = float("-inf")
 
 
 class CTCPrefixState(NamedTuple):
-    """Per-hypothesis prefix state.
+    """Prefix state: per-utterance posteriors, per-hypothesis recursions.
 
     Attributes:
-        log_probs: CTC log-posteriors, shape (N, T, V), -inf for c != blank past the end.
-        lengths: Valid frames, shape (N,).
+        log_probs: CTC log-posteriors per utterance, token-major, shape (B, V, T): -inf for
+            c != blank and 0 for the blank past the end, so padding changes nothing.
+        probs: ``log_probs.exp()``, shape (B, V, T).
+        lengths: Valid frames per utterance, shape (B,).
+        utterance: The utterance (row of ``log_probs``) of each hypothesis, shape (N,).
         r_nonblank: log P(prefix, ending in a non-blank at frame t), shape (N, T).
         r_blank: log P(prefix, ending in blank at frame t), shape (N, T).
         prefix_score: log P(prefix ...), shape (N,).
@@ -29,11 +33,41 @@ class CTCPrefixState(NamedTuple):
     """
 
     log_probs: torch.Tensor
+    probs: torch.Tensor
     lengths: torch.Tensor
+    utterance: torch.Tensor
     r_nonblank: torch.Tensor
     r_blank: torch.Tensor
     prefix_score: torch.Tensor
     empty: torch.Tensor
+
+    def frames(
+        self, utterance: torch.Tensor, tokens: torch.Tensor, table: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Log-posteriors over time of ``tokens`` (N, ...) in ``utterance`` (N,): shape (N, ..., T).
+
+        ``table`` (B, V, T) replaces ``log_probs`` as the source (e.g. ``probs``).
+        """
+        table = self.log_probs if table is None else table
+        B, V, T = table.shape
+        index = utterance.view(-1, *([1] * (tokens.dim() - 1))) * V + tokens  # (N, ...)
+        return table.view(B * V, T).index_select(0, index.reshape(-1)).view(*tokens.shape, T)
+
+
+class _Candidates(NamedTuple):
+    """What :meth:`CTCPrefixScorer.extend` needs of a scoring step.
+
+    Attributes:
+        last_tokens: Shape (N,).
+        candidates: Shape (N, K).
+        prefix_score: ``log P(h c ...)`` of each candidate, shape (N, K).
+        r_total: ``log P(h)`` at each frame, shape (N, T).
+    """
+
+    last_tokens: torch.Tensor
+    candidates: torch.Tensor
+    prefix_score: torch.Tensor
+    r_total: torch.Tensor
 
 
 def _shifted(x: torch.Tensor, first: float | torch.Tensor) -> torch.Tensor:
@@ -42,8 +76,17 @@ def _shifted(x: torch.Tensor, first: float | torch.Tensor) -> torch.Tensor:
     return torch.cat([head, x[..., :-1]], dim=-1)
 
 
+def _start(empty: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``phi`` before the first frame: log 1 for the empty prefix, else log 0; shape (N, 1)."""
+    return torch.where(empty, 0.0, NEG_INF).to(dtype)[:, None]
+
+
 class CTCPrefixScorer:
     """A :class:`~speech.decoding.scorer.PartialScorer` over CTC log-posteriors.
+
+    Scoring a candidate only needs ``log P(h c ...)``, one sum over frames; the frame-wise
+    recursions of the extended prefixes are solved in :meth:`extend`, for the few candidates
+    the search keeps.
 
     Args:
         ctc_log_probs: Function mapping ``(memory, memory_lengths)`` to CTC log-posteriors
@@ -63,59 +106,70 @@ class CTCPrefixScorer:
         """Start with the empty prefix for every utterance."""
         log_probs, lengths = self.ctc_log_probs(memory, memory_lengths)
         log_probs = log_probs.to(self.dtype)
-        T = log_probs.shape[1]
-        valid = torch.arange(T, device=log_probs.device)[None, :] < lengths[:, None]  # (N, T)
+        B, T, _ = log_probs.shape
+        device = log_probs.device
+        valid = torch.arange(T, device=device)[None, :] < lengths[:, None]  # (B, T)
         log_probs = log_probs.masked_fill(~valid[..., None], NEG_INF)
         log_probs[..., self.blank_id] = log_probs[..., self.blank_id].masked_fill(~valid, 0.0)
         r_blank = torch.cumsum(log_probs[..., self.blank_id], dim=1)  # all blanks up to t
-        N = log_probs.shape[0]
+        log_probs = log_probs.transpose(1, 2).contiguous()  # (B, T, V) -> (B, V, T)
         return CTCPrefixState(
             log_probs=log_probs,
+            probs=log_probs.exp(),
             lengths=lengths,
+            utterance=torch.arange(B, device=device),
             r_nonblank=torch.full_like(r_blank, NEG_INF),
             r_blank=r_blank,
-            prefix_score=torch.zeros(N, dtype=self.dtype, device=log_probs.device),
-            empty=torch.ones(N, dtype=torch.bool, device=log_probs.device),
+            prefix_score=torch.zeros(B, dtype=self.dtype, device=device),
+            empty=torch.ones(B, dtype=torch.bool, device=device),
         )
 
     def score_partial(
         self, last_tokens: torch.Tensor, candidates: torch.Tensor, state: CTCPrefixState
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    ) -> tuple[torch.Tensor, _Candidates]:
         """Prefix-score increments ``log P(h c ...) - log P(h ...)`` of candidates (N, K)."""
-        x = torch.gather(state.log_probs, 2, candidates[:, None, :].expand(-1, state.log_probs.shape[1], -1))
-        x = x.transpose(1, 2)  # (N, T, K) -> (N, K, T)
         r_total = torch.logaddexp(state.r_nonblank, state.r_blank)  # (N, T)
+        # log P(h c ...) = log sum_t phi(t - 1) x_c(t), with phi = r_blank when c repeats the
+        # last token (it must follow a blank) and r_total otherwise.
+        start = _start(state.empty, r_total.dtype)
+        phi_prev = torch.stack([_shifted(r_total, start), _shifted(state.r_blank, start)], dim=-1)  # (N,T,2)
+        scale = phi_prev[..., 0].amax(dim=1, keepdim=True)  # (N, 1); r_total >= r_blank
+        scale = torch.where(torch.isfinite(scale), scale, 0.0)
+        x = state.frames(state.utterance, candidates, state.probs)  # (N, K, T), probabilities
+        sums = torch.bmm(x, (phi_prev - scale[..., None]).exp_())  # (N, K, T) @ (N, T, 2) -> (N, K, 2)
         repeat = (candidates == last_tokens[:, None]) & ~state.empty[:, None]  # (N, K)
-        phi = torch.where(repeat[..., None], state.r_blank[:, None, :], r_total[:, None, :])  # (N, K, T)
-        start = torch.where(state.empty, 0.0, NEG_INF).to(phi.dtype)[:, None, None]  # phi at t = -1
-        phi_prev = torch.cat([start.expand(-1, phi.shape[1], 1), phi[..., :-1]], dim=-1)  # phi_{t-1}
-        psi = torch.logsumexp(phi_prev + x, dim=-1)  # (N, K)
-        # r_n(t) = (r_n(t-1) + phi(t-1)) * x(t): a linear recurrence, solved with cumulative sums.
-        x_cum = torch.cumsum(x, dim=-1)
-        r_nonblank = x_cum + torch.logcumsumexp(phi_prev - _shifted(x_cum, 0.0), dim=-1)
-        blank = state.log_probs[..., self.blank_id][:, None, :]  # (N, 1, T)
-        b_cum = torch.cumsum(blank, dim=-1)
-        r_blank = b_cum + torch.logcumsumexp(_shifted(r_nonblank, NEG_INF) - _shifted(b_cum, 0.0), dim=-1)
-        valid = torch.arange(x.shape[-1], device=x.device)[None, None, :] < state.lengths[:, None, None]
-        r_nonblank = r_nonblank.masked_fill(~valid, NEG_INF)  # frames past the end would hold NaN
-        r_blank = r_blank.masked_fill(~valid, NEG_INF)
-        last = (state.lengths - 1).clamp(min=0)[:, None]
+        psi = torch.where(repeat, sums[..., 1], sums[..., 0]).log_() + scale
+        last = (state.lengths.index_select(0, state.utterance) - 1).clamp(min=0)[:, None]
         complete = r_total.gather(1, last).squeeze(1)  # log P(h) exactly, at the last valid frame
-        is_eos = candidates == self.eos_id
-        psi = torch.where(is_eos, complete[:, None], psi)
+        psi = torch.where(candidates == self.eos_id, complete[:, None], psi)
         scores = (psi - state.prefix_score[:, None]).nan_to_num(nan=NEG_INF)
-        return scores.float(), (r_nonblank, r_blank, psi)
+        return scores.float(), _Candidates(last_tokens, candidates, psi, r_total)
 
     def extend(
-        self, state: CTCPrefixState, candidate_state, rows: torch.Tensor, columns: torch.Tensor
+        self, state: CTCPrefixState, candidate_state: _Candidates, rows: torch.Tensor, columns: torch.Tensor
     ) -> CTCPrefixState:
         """State of hypothesis ``rows[i]`` extended by its ``columns[i]``-th candidate."""
-        r_nonblank, r_blank, psi = candidate_state
+        tokens = candidate_state.candidates[rows, columns]  # (N',)
+        utterance = state.utterance.index_select(0, rows)
+        empty = state.empty.index_select(0, rows)
+        r_blank_prev = state.r_blank.index_select(0, rows)
+        r_total = candidate_state.r_total.index_select(0, rows)  # (N', T)
+        repeat = (tokens == candidate_state.last_tokens.index_select(0, rows)) & ~empty
+        phi_prev = _shifted(torch.where(repeat[:, None], r_blank_prev, r_total), _start(empty, r_total.dtype))
+        # r_n(t) = (r_n(t-1) + phi(t-1)) * x(t): a linear recurrence, solved with cumulative sums.
+        x_cum = torch.cumsum(state.frames(utterance, tokens), dim=-1)
+        r_nonblank = x_cum + torch.logcumsumexp(phi_prev - _shifted(x_cum, 0.0), dim=-1)
+        b_cum = torch.cumsum(state.frames(utterance, torch.full_like(tokens, self.blank_id)), dim=-1)
+        r_blank = b_cum + torch.logcumsumexp(_shifted(r_nonblank, NEG_INF) - _shifted(b_cum, 0.0), dim=-1)
+        lengths = state.lengths.index_select(0, utterance)
+        invalid = torch.arange(r_blank.shape[-1], device=rows.device)[None, :] >= lengths[:, None]
         return CTCPrefixState(
-            log_probs=state.log_probs.index_select(0, rows),
-            lengths=state.lengths.index_select(0, rows),
-            r_nonblank=r_nonblank[rows, columns],
-            r_blank=r_blank[rows, columns],
-            prefix_score=psi[rows, columns],
-            empty=torch.zeros_like(rows, dtype=torch.bool),
+            log_probs=state.log_probs,
+            probs=state.probs,
+            lengths=state.lengths,
+            utterance=utterance,
+            r_nonblank=r_nonblank.masked_fill(invalid, NEG_INF),  # frames past the end would hold NaN
+            r_blank=r_blank.masked_fill(invalid, NEG_INF),
+            prefix_score=candidate_state.prefix_score[rows, columns],
+            empty=torch.zeros_like(empty),
         )

@@ -5,6 +5,12 @@ A *full* scorer gives log-probabilities over the whole vocabulary for every hypo
 tokens per hypothesis (the CTC prefix scorer, whose cost grows with the candidates).
 
 Rows of every tensor are hypotheses: N = utterances x beams, flattened utterance-major.
+
+A full scorer may also offer ``select_beams(state, beams) -> state``: :meth:`Scorer.select`
+of the rows ``beams.reshape(-1)``, told that ``beams`` (B', W') holds one row per remaining
+utterance, in order (utterances only ever drop out). A scorer can then keep per-utterance
+tensors (the speller's memory) once per utterance instead of once per hypothesis; the
+searches use it where it exists.
 """
 
 from __future__ import annotations

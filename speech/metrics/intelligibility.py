@@ -71,6 +71,8 @@ class PocketsphinxRecognizer:
             )
         except (RuntimeError, ValueError) as e:
             raise SpeechError(f"pocketsphinx: cannot load {lm_path} / {dict_path} ({e})") from None
+        self.skipped_sentences = 0
+        self.missing_words: list[str] = []
 
     @classmethod
     def from_texts(
@@ -90,18 +92,34 @@ class PocketsphinxRecognizer:
         Returns:
             The recognizer.
 
+        Sentences with a word missing from the CMU dictionary are left out of the language
+        model (real corpora have names the dictionary lacks); how many, and which words, is kept
+        in :attr:`skipped_sentences` and :attr:`missing_words`.
+
         Raises:
-            SpeechError: No text has words, or words are missing from the CMU dictionary (all
-                are listed, up to 20).
+            SpeechError: No text has words, or every sentence has a word missing from the CMU
+                dictionary (those words are listed, up to 20).
         """
         sentences = [s for s in (normalize_for_wer(t) for t in texts) if s]
         if not sentences:
             raise SpeechError("pocketsphinx: no words in the language-model texts")
+        lexicon = _cmu_dictionary()
+        known = [t for t in sentences if all(w in lexicon for w in t.split())]
+        missing = sorted({w for t in sentences for w in t.split() if w not in lexicon})
+        if not known:
+            shown = " ".join(missing[:_MAX_LISTED]) + (" ..." if len(missing) > _MAX_LISTED else "")
+            raise SpeechError(
+                f"pocketsphinx: {len(missing)} word(s) of the texts are not in the CMU dictionary: {shown}"
+            )
         if workdir is not None:
             Path(workdir).mkdir(parents=True, exist_ok=True)
-            return cls(*_write_models(sentences, Path(workdir)))
-        with tempfile.TemporaryDirectory(prefix="speech-pocketsphinx-") as tmp:
-            return cls(*_write_models(sentences, Path(tmp)))
+            recognizer = cls(*_write_models(known, Path(workdir)))
+        else:
+            with tempfile.TemporaryDirectory(prefix="speech-pocketsphinx-") as tmp:
+                recognizer = cls(*_write_models(known, Path(tmp)))
+        recognizer.skipped_sentences = len(sentences) - len(known)
+        recognizer.missing_words = missing
+        return recognizer
 
     def recognize(self, waveform: torch.Tensor, sample_rate: int) -> str:
         """Transcribe one utterance.
@@ -161,12 +179,6 @@ def _write_models(sentences: list[str], folder: Path) -> tuple[Path, Path]:
 
     words = sorted({w for s in sentences for w in s.split()})
     lexicon = _cmu_dictionary()
-    missing = [w for w in words if w not in lexicon]
-    if missing:
-        shown = " ".join(missing[:_MAX_LISTED]) + (" ..." if len(missing) > _MAX_LISTED else "")
-        raise SpeechError(
-            f"pocketsphinx: {len(missing)} word(s) of the texts are not in the CMU dictionary: {shown}"
-        )
     dict_path, lm_path = folder / "words.dict", folder / "lm.arpa"
     dict_path.write_text("".join(line for w in words for line in lexicon[w]), encoding="utf-8")
     model = ArpaBoLM(text="\n".join(sentences), add_start=True)

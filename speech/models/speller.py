@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speech.attention import AttentionState, LocationAwareAttention
+from speech.attention import AttentionState, LocationAwareAttention, beam_memory_rows, memory_rows
 
 
 @dataclass
@@ -46,24 +46,48 @@ class SpellerConfig:
 
 
 class SpellerState(NamedTuple):
-    """Decoder state carried between steps; every field has the hypotheses as rows (N, ...)."""
+    """Decoder state carried between steps.
 
-    memory: torch.Tensor
-    memory_mask: torch.Tensor
+    The memory (and the attention keys) have one row per utterance, shared by the N / B
+    consecutive hypotheses of that utterance (its beam); the other fields have the hypotheses
+    as rows.
+    """
+
+    memory: torch.Tensor  # (B, S, D)
+    memory_mask: torch.Tensor  # (B, S)
     h: torch.Tensor  # (L, N, H)
     c: torch.Tensor  # (L, N, H)
     context: torch.Tensor  # (N, D)
     attention: AttentionState
 
     def select(self, rows: torch.Tensor) -> SpellerState:
-        """Keep (or repeat) the rows ``rows``."""
+        """Keep (or repeat) the hypothesis rows ``rows`` (N',); each gets its own memory row."""
+        groups = memory_rows(rows, self.h.shape[1], self.memory.shape[0])
+        return self._take(groups, rows, self.attention.select(rows))
+
+    def select_beams(self, beams: torch.Tensor) -> SpellerState:
+        """Keep the hypothesis rows ``beams`` (B', W'), one row per remaining utterance.
+
+        See :func:`~speech.attention.beam_memory_rows`: the memory is only indexed when
+        utterances drop out.
+        """
+        groups = beam_memory_rows(beams, self.h.shape[1], self.memory.shape[0])
+        return self._take(groups, beams.reshape(-1), self.attention.select_beams(beams))
+
+    def _take(
+        self, groups: torch.Tensor | None, rows: torch.Tensor, attention: AttentionState
+    ) -> SpellerState:
+        """The memory rows ``groups`` (all when None) and the hypothesis rows ``rows``."""
+        memory, mask = self.memory, self.memory_mask
+        if groups is not None:
+            memory, mask = memory.index_select(0, groups), mask.index_select(0, groups)
         return SpellerState(
-            self.memory.index_select(0, rows),
-            self.memory_mask.index_select(0, rows),
+            memory,
+            mask,
             self.h.index_select(1, rows),
             self.c.index_select(1, rows),
             self.context.index_select(0, rows),
-            self.attention.select(rows),
+            attention,
         )
 
 
@@ -193,3 +217,7 @@ class Speller(nn.Module):
     def select(self, state: SpellerState, indices: torch.Tensor) -> SpellerState:
         """Keep (or repeat) hypothesis rows."""
         return state.select(indices)
+
+    def select_beams(self, state: SpellerState, beams: torch.Tensor) -> SpellerState:
+        """Keep hypothesis rows ``beams`` (B', W') grouped by utterance; the memory is shared, not copied."""
+        return state.select_beams(beams)

@@ -18,7 +18,12 @@ from speech.errors import SpeechError
 from speech.io import atomic_path
 
 FORMAT_VERSION = 1
-_TASK_NAMES = {"asr": "an ASR model", "lm": "a language model"}
+_TASK_NAMES = {
+    "asr": "an ASR model",
+    "lm": "a language model",
+    "tts": "a TTS model",
+    "st": "a speech translation model",
+}
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

@@ -121,3 +121,42 @@ def test_guided_attention_loss_prefers_diagonal():
     assert d < 0.05 and d < f < b
     manual = (diagonal * guided_attention_weights(lengths_in, lengths_out)).sum() / (S * T)
     assert d.item() == pytest.approx(manual.item())
+
+
+@pytest.mark.parametrize("make", MECHANISMS)
+def test_queries_sharing_a_memory_row_match_a_repeated_memory(make):
+    torch.manual_seed(0)
+    att = make()
+    _, memory, mask = make_inputs()
+    W = 3
+    rows = torch.arange(3).repeat_interleave(W)  # three queries (a beam) per memory row
+    query = torch.randn(3 * W, 6, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        shared = att.init_state(memory, mask).select_beams(rows.view(3, W))
+        repeated = att.init_state(memory[rows], mask[rows])
+        assert shared.keys.shape[0] == 3 and shared.weights.shape[0] == 9
+        for _ in range(3):
+            a = att(query, memory, mask, shared)
+            b = att(query, memory[rows], mask[rows], repeated)
+            torch.testing.assert_close(a.context, b.context)
+            torch.testing.assert_close(a.weights, b.weights)
+            shared, repeated = a.state, b.state
+    beams = torch.tensor([[2, 2, 0], [8, 6, 7]])  # rows of memory rows 0 and 2: row 1 drops out
+    picked = shared.select_beams(beams)
+    torch.testing.assert_close(picked.keys, shared.keys[[0, 2]])
+    torch.testing.assert_close(picked.weights, shared.weights[beams.reshape(-1)])
+    flat = shared.select(beams.reshape(-1))  # one key row per query
+    torch.testing.assert_close(flat.keys, shared.keys[[0, 0, 0, 2, 2, 2]])
+
+
+@pytest.mark.parametrize("make", MECHANISMS)
+def test_inference_matches_the_differentiable_path(make):
+    torch.manual_seed(0)
+    att = make()
+    query, memory, mask = make_inputs()
+    state = att.init_state(memory, mask)
+    trained = att(query, memory, mask, state)
+    with torch.no_grad():
+        inferred = att(query, memory, mask, state)
+    torch.testing.assert_close(inferred.context, trained.context.detach(), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(inferred.weights, trained.weights.detach(), atol=1e-6, rtol=1e-5)

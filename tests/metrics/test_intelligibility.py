@@ -73,6 +73,13 @@ def test_words_missing_from_the_dictionary_are_listed(tmp_path):
         PocketsphinxRecognizer.from_texts(["hello zzyzxq blorbitz"], workdir=tmp_path)
 
 
+def test_sentences_with_unknown_words_are_left_out_and_counted(tmp_path):
+    recognizer = PocketsphinxRecognizer.from_texts(["hello zzyzxq", "one two three"], workdir=tmp_path)
+    assert recognizer.skipped_sentences == 1 and recognizer.missing_words == ["zzyzxq"]
+    assert "zzyzxq" not in (tmp_path / "words.dict").read_text()
+    assert "three" in (tmp_path / "words.dict").read_text()
+
+
 def test_no_words_is_an_error():
     with pytest.raises(SpeechError, match="no words"):
         PocketsphinxRecognizer.from_texts(["...", ""])

@@ -3,7 +3,8 @@ import torch
 
 from speech.decoding import SearchConfig
 from speech.models.las import LASConfig, ListenAttendSpell
-from speech.models.listener import Listener, ListenerConfig
+from speech.models.listener import Listener, ListenerConfig, ListenerOutput
+from speech.models.lm import RNNLM, LMConfig
 
 V = 10  # pad 0, bos 1, eos 2, unk 3, tokens 4..9
 
@@ -82,3 +83,50 @@ def test_overfit_a_handful_of_utterances_to_zero_errors():
         assert [h[0].tokens for h in hyps] == refs
     hyps = model.decode(feats, lengths, SearchConfig(beam_size=4), ctc_weight=0.0)
     assert [h[0].tokens for h in hyps] == refs
+
+
+@pytest.mark.parametrize(("ctc_weight", "with_lm"), [(0.0, False), (0.5, False), (0.5, True)])
+def test_batched_search_equals_one_utterance_at_a_time(ctc_weight, with_lm):
+    torch.manual_seed(0)
+    model = ListenAttendSpell(tiny_config(ctc_weight=0.3)).eval()
+    lm = RNNLM(LMConfig(vocab_size=V, embed_dim=8, hidden_size=16)).eval() if with_lm else None
+    feats, lengths, _, _ = batch(lengths=(40, 29, 17, 36), target_lengths=(5, 3, 2, 4))
+    search = SearchConfig(beam_size=4, max_length_ratio=1.0, min_length_ratio=0.3, nbest=2)
+    with torch.no_grad():
+        enc = model.listener(feats, lengths)
+        batched = model.search(enc, search, ctc_weight=ctc_weight, lm=lm, lm_weight=0.3)
+        for i in range(4):
+            m, c = int(enc.memory_lengths[i]), int(enc.ctc_lengths[i])
+            alone = ListenerOutput(
+                enc.memory[i : i + 1, :m],
+                enc.memory_lengths[i : i + 1],
+                enc.ctc_input[i : i + 1, :c],
+                enc.ctc_lengths[i : i + 1],
+            )
+            single = model.search(alone, search, ctc_weight=ctc_weight, lm=lm, lm_weight=0.3)[0]
+            assert [h.tokens for h in batched[i]] == [h.tokens for h in single]
+            assert len(batched[i][0].tokens) >= 2
+            for a, b in zip(batched[i], single, strict=True):
+                assert a.score == pytest.approx(b.score, abs=1e-4)
+
+
+def test_speller_beam_selection_matches_row_selection():
+    torch.manual_seed(0)
+    model = ListenAttendSpell(tiny_config()).eval()
+    feats, lengths, _, _ = batch()
+    with torch.no_grad():
+        enc = model.listener(feats, lengths)
+        speller = model.speller
+        state = speller.init_state(enc.memory, enc.memory_lengths)
+        beams = torch.tensor([[0, 0], [2, 2]])  # utterance 1 drops out
+        last = torch.tensor([4, 5, 6, 7])
+        shared = speller.select_beams(state, beams)
+        flat = speller.select(state, beams.reshape(-1))
+        assert shared.memory.shape[0] == 2 and flat.memory.shape[0] == 4
+        for _ in range(3):
+            a, shared = speller.score(last, shared)
+            b, flat = speller.score(last, flat)
+            torch.testing.assert_close(a, b)
+        a, _ = speller.score(last[:2], speller.select_beams(shared, torch.tensor([[3, 2]])))
+        b, _ = speller.score(last[:2], speller.select(flat, torch.tensor([3, 2])))
+        torch.testing.assert_close(a, b)

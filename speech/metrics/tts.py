@@ -1,0 +1,139 @@
+"""Objective scores of synthesized speech, side by side with the reference recordings.
+
+Intelligibility is the WER of independent recognizers on the audio (pocketsphinx with a
+language model built from the training text and, when one is given, our own ASR model);
+quality is the DTW-aligned mel-cepstral distortion against the reference recording of the
+same text; the synthesis statistics (real-time factor, stop rate, alignment health) come
+from ``speech synthesize --manifest``'s ``synth.stats.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from speech.audio import load
+from speech.data import read_manifest
+from speech.errors import SpeechError
+from speech.metrics.intelligibility import PocketsphinxRecognizer, intelligibility_wer, normalize_for_wer
+from speech.metrics.mcd import mel_cepstral_distortion
+
+
+class AudioScores(NamedTuple):
+    """Scores of one set of recordings (synthesized or reference); None where not measured."""
+
+    utterances: int
+    pocketsphinx_wer: float
+    asr_wer: float | None
+    mcd: float | None
+
+
+def score_tts(
+    synth_manifest: str | os.PathLike,
+    reference_manifest: str | os.PathLike,
+    train_manifest: str | os.PathLike,
+    asr_model: str | os.PathLike | None = None,
+) -> dict[str, AudioScores]:
+    """Score synthesized audio and the reference recordings of the same texts.
+
+    Args:
+        synth_manifest: ``synth.jsonl`` of ``speech synthesize --manifest`` (ids of the reference).
+        reference_manifest: The manifest whose texts were synthesized (its recordings are the reference).
+        train_manifest: Its texts build pocketsphinx's language model.
+        asr_model: Our ASR checkpoint, scored as a second recognizer when given.
+
+    Returns:
+        ``{"synthesized": AudioScores, "reference": AudioScores}``.
+
+    Raises:
+        SpeechError: A synthesized id missing from the reference manifest.
+    """
+    synthesized = read_manifest(synth_manifest)
+    reference = {u.id: u for u in read_manifest(reference_manifest)}
+    missing = [u.id for u in synthesized if u.id not in reference]
+    if missing:
+        raise SpeechError(f"{synth_manifest}: id {missing[0]!r} is not in {reference_manifest}")
+    refs = [reference[u.id] for u in synthesized]
+    texts = [u.text for u in refs]
+    recognizer = PocketsphinxRecognizer.from_texts([u.text for u in read_manifest(train_manifest)])
+    transcriber = _transcriber(asr_model)
+    scores = {}
+    for name, utterances in (("synthesized", synthesized), ("reference", refs)):
+        waves = [load(u.audio) for u in utterances]
+        rates = [u.sample_rate for u in utterances]
+        ps = intelligibility_wer(recognizer, list(zip(waves, rates, strict=True)), texts)
+        asr = _asr_wer(transcriber, [u.audio for u in utterances], texts) if transcriber else None
+        mcd = None
+        if name == "synthesized":
+            pairs = zip(waves, [load(u.audio, rates[0]) for u in refs], strict=True)
+            mcd = sum(mel_cepstral_distortion(r, s, rates[0]) for s, r in pairs) / len(waves)
+        scores[name] = AudioScores(len(utterances), ps, asr, mcd)
+    return scores
+
+
+def _transcriber(asr_model: str | os.PathLike | None):
+    if asr_model is None:
+        return None
+    from speech.inference import Transcriber
+
+    return Transcriber.from_checkpoint(asr_model)
+
+
+def _asr_wer(transcriber, paths: list[str], texts: list[str]) -> float:
+    import jiwer
+
+    hyps = [t.text for t in transcriber.transcribe(paths)]
+    return float(jiwer.wer([normalize_for_wer(t) for t in texts], [normalize_for_wer(h) or "" for h in hyps]))
+
+
+def tts_results_markdown(
+    scores: dict[str, AudioScores], stats: dict, exp_dir: str | os.PathLike, asr_model: str | None
+) -> str:
+    """RESULTS.md text: one row per set of recordings, then the synthesis statistics."""
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{100 * x:.2f}"
+
+    lines = [
+        "# Results",
+        "",
+        f"Experiment: `{exp_dir}`",
+        "",
+        "| audio | utterances | pocketsphinx WER % | our ASR WER % | MCD dB (DTW) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, s in scores.items():
+        mcd = "–" if s.mcd is None else f"{s.mcd:.2f}"
+        lines.append(f"| {name} | {s.utterances} | {pct(s.pocketsphinx_wer)} | {pct(s.asr_wer)} | {mcd} |")
+    lines += [
+        "",
+        "| stopped by itself % | diagonality | focus rate | monotonicity | RTF (text to waveform) | "
+        "Griffin-Lim iterations | threads |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| "
+        + " | ".join(
+            [
+                pct(stats.get("stop_rate")),
+                *(f"{stats.get(k, 0):.3f}" for k in ("diagonality", "focus_rate", "monotonicity")),
+                f"{stats.get('rtf', 0):.4f}",
+                str(stats.get("griffin_lim_iters")),
+                str(stats.get("threads")),
+            ]
+        )
+        + " |",
+        "",
+        "Pocketsphinx uses its English acoustic model with a trigram LM built from the training texts; "
+        + (f"our ASR model: `{asr_model}`." if asr_model else "no ASR model was given."),
+        "Diagonality: share of decoder steps whose attention peak lies within 20% of the input length "
+        "of the diagonal.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def read_stats(path: str | os.PathLike) -> dict:
+    """``synth.stats.json`` as a dict ({} when absent)."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else {}

@@ -1,0 +1,250 @@
+"""The Tacotron2 decoder: prenet, attention LSTM, location-sensitive attention, decoder LSTM.
+
+Shen et al. 2018, "Natural TTS synthesis by conditioning WaveNet on mel spectrogram
+predictions". Each decoder step reads the last mel frame of the previous step's group of
+``r`` frames (the reduction factor) through the prenet, updates the attention LSTM, attends
+over the encoder memory, updates the decoder LSTM and emits ``r`` frames plus one stop logit.
+In training the whole prenet pass and the output projection run once over all steps; only
+the recurrent part loops. ``memory_mask`` is True at valid encoder frames.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from speech.attention import AttentionState, LocationAwareAttention, MonotonicWindow
+
+
+class DecoderState(NamedTuple):
+    """Recurrent state between steps: both LSTMs' (h, c), the context and the attention state."""
+
+    attention_hc: tuple[torch.Tensor, torch.Tensor]  # (B, H_att) each
+    decoder_hc: tuple[torch.Tensor, torch.Tensor]  # (B, H_dec) each
+    context: torch.Tensor  # (B, D)
+    attention: AttentionState
+
+
+class DecoderOutput(NamedTuple):
+    """Frames (B, N * r, F), stop logits (B, N) and attention weights (B, N, S) of N steps."""
+
+    mel: torch.Tensor
+    stop_logits: torch.Tensor
+    attention: torch.Tensor
+
+
+class Prenet(nn.Module):
+    """Linear + ReLU layers with dropout that stays on at inference (Shen et al. 2018).
+
+    At inference, dropout masks can be given explicitly so that every item of a batch draws
+    from its own random stream (batched synthesis then equals per-item synthesis).
+
+    Args:
+        input_dim: Mel bins F.
+        dims: Output size of each layer.
+        dropout: Dropout probability, applied in training and at inference.
+    """
+
+    def __init__(self, input_dim: int, dims: list[int], dropout: float) -> None:
+        super().__init__()
+        sizes = [input_dim, *dims]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        self.dropout = dropout
+
+    def forward(self, x: torch.Tensor, masks: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """(..., F) -> (..., dims[-1]); ``masks[i]`` (same leading shape) replaces layer i's dropout."""
+        for i, layer in enumerate(self.layers):
+            x = F.relu(layer(x))
+            if masks is not None:
+                x = x * masks[i] / (1.0 - self.dropout)
+            elif self.dropout > 0:
+                x = F.dropout(x, self.dropout, training=True)
+        return x
+
+    def draw_masks(self, steps: torch.Tensor, generators: list[torch.Generator]) -> list[torch.Tensor]:
+        """Per-item dropout masks for up to ``steps[b]`` steps, item b from ``generators[b]``.
+
+        Returns:
+            One (B, max steps, dim) mask per layer (CPU); rows past an item's steps are ones.
+        """
+        total = int(steps.max())
+        masks = []
+        for layer in self.layers:
+            dim = layer.out_features
+            rows = []
+            for n, g in zip(steps.tolist(), generators, strict=True):
+                drawn = torch.bernoulli(torch.full((n, dim), 1.0 - self.dropout), generator=g)
+                rows.append(torch.cat([drawn, torch.ones(total - n, dim)]))
+            masks.append(torch.stack(rows))
+        return masks
+
+
+class Decoder(nn.Module):
+    """Autoregressive mel decoder with location-sensitive attention.
+
+    Args:
+        n_mels: Mel bins F.
+        memory_dim: Encoder output size D.
+        reduction_factor: Frames r emitted per step.
+        prenet_dims: Prenet layer sizes.
+        prenet_dropout: Prenet dropout (kept at inference).
+        attention_rnn_dim: Attention LSTM size.
+        decoder_rnn_dim: Decoder LSTM size.
+        attention_dim: Attention energy size.
+        location_filters: Location convolution channels.
+        location_kernel: Location convolution width.
+        rnn_dropout: Dropout on both LSTM outputs in training.
+    """
+
+    def __init__(
+        self,
+        n_mels: int,
+        memory_dim: int,
+        reduction_factor: int,
+        prenet_dims: list[int],
+        prenet_dropout: float,
+        attention_rnn_dim: int,
+        decoder_rnn_dim: int,
+        attention_dim: int,
+        location_filters: int,
+        location_kernel: int,
+        rnn_dropout: float,
+    ) -> None:
+        super().__init__()
+        self.n_mels = n_mels
+        self.r = reduction_factor
+        self.rnn_dropout = rnn_dropout
+        self.prenet = Prenet(n_mels, prenet_dims, prenet_dropout)
+        self.attention_rnn = nn.LSTMCell(prenet_dims[-1] + memory_dim, attention_rnn_dim)
+        self.attention = LocationAwareAttention(
+            attention_rnn_dim, memory_dim, attention_dim, location_filters, location_kernel
+        )
+        self.decoder_rnn = nn.LSTMCell(attention_rnn_dim + memory_dim, decoder_rnn_dim)
+        self.frame_proj = nn.Linear(decoder_rnn_dim + memory_dim, n_mels * reduction_factor)
+        self.stop_proj = nn.Linear(decoder_rnn_dim + memory_dim, 1)
+
+    def init_state(self, memory: torch.Tensor, memory_mask: torch.Tensor) -> DecoderState:
+        """Zero LSTM states and context; attention starts on the first symbol."""
+        B, _, D = memory.shape
+
+        def zeros(n: int) -> torch.Tensor:
+            return memory.new_zeros(B, n)
+
+        h_att, h_dec = self.attention_rnn.hidden_size, self.decoder_rnn.hidden_size
+        return DecoderState(
+            (zeros(h_att), zeros(h_att)),
+            (zeros(h_dec), zeros(h_dec)),
+            zeros(D),
+            self.attention.init_state(memory, memory_mask),
+        )
+
+    def step(
+        self,
+        prenet_out: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+        state: DecoderState,
+        attention: nn.Module | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, DecoderState]:
+        """One step: returns the projection input (B, H_dec + D), the weights (B, S) and the new state."""
+        attention = attention or self.attention
+        h, c = self.attention_rnn(torch.cat([prenet_out, state.context], dim=-1), state.attention_hc)
+        query = F.dropout(h, self.rnn_dropout, self.training)
+        att = attention(query, memory, memory_mask, state.attention)
+        context = att.context.to(h.dtype)
+        h2, c2 = self.decoder_rnn(torch.cat([query, context], dim=-1), state.decoder_hc)
+        out = torch.cat([F.dropout(h2, self.rnn_dropout, self.training), context], dim=-1)
+        return out, att.weights, DecoderState((h, c), (h2, c2), context, att.state)
+
+    def project(self, outs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, N, H_dec + D) -> frames (B, N * r, F) and stop logits (B, N)."""
+        B, N, _ = outs.shape
+        frames = self.frame_proj(outs).view(B, N * self.r, self.n_mels)  # (B, N, r F) -> (B, N r, F)
+        return frames, self.stop_proj(outs).squeeze(-1)
+
+    def forward(self, memory: torch.Tensor, memory_mask: torch.Tensor, mels: torch.Tensor) -> DecoderOutput:
+        """Teacher-forced pass.
+
+        Args:
+            memory: Encoder output, shape (B, S, D).
+            memory_mask: True at valid symbols, shape (B, S).
+            mels: Target frames, shape (B, T, F) with T a multiple of r.
+
+        Returns:
+            Frames (B, T, F), stop logits (B, T / r), weights (B, T / r, S).
+        """
+        B, T, F_ = mels.shape
+        go = mels.new_zeros(B, 1, F_)
+        inputs = torch.cat(
+            [go, mels[:, self.r - 1 :: self.r][:, :-1]], dim=1
+        )  # (B, N, F): last frame of each group
+        prenet_out = self.prenet(inputs)  # (B, N, P)
+        state = self.init_state(memory, memory_mask)
+        outs, weights = [], []
+        for n in range(prenet_out.shape[1]):
+            out, w, state = self.step(prenet_out[:, n], memory, memory_mask, state)
+            outs.append(out)
+            weights.append(w)
+        frames, stop_logits = self.project(torch.stack(outs, dim=1))
+        return DecoderOutput(frames, stop_logits, torch.stack(weights, dim=1))
+
+    @torch.no_grad()
+    def infer(
+        self,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+        max_steps: torch.Tensor,
+        generators: list[torch.Generator],
+        stop_threshold: float = 0.5,
+        window: tuple[int, int] | None = (1, 3),
+        stop_near_end: int = 3,
+    ) -> tuple[DecoderOutput, torch.Tensor, torch.Tensor]:
+        """Free-running synthesis where every item stops on its own.
+
+        An item stops at the first step whose stop probability exceeds ``stop_threshold`` while
+        its attention peak lies within ``stop_near_end`` symbols of its last one (0: anywhere),
+        or at its ``max_steps``. Padding and the other items never change an item's frames.
+
+        Args:
+            memory: Encoder output, shape (B, S, D).
+            memory_mask: True at valid symbols, shape (B, S).
+            max_steps: Step limit per item, shape (B,).
+            generators: One random stream per item for the prenet's dropout.
+            stop_threshold: Stop probability threshold.
+            window: ``(backward, forward)`` symbols of the monotonic attention window, or None.
+            stop_near_end: See above.
+
+        Returns:
+            ``(DecoderOutput, steps (B,), stopped (B,) bool)``; frames past ``steps * r`` are padding.
+        """
+        B = memory.shape[0]
+        device = memory.device
+        attention = MonotonicWindow(self.attention, *window) if window else self.attention
+        masks = [m.to(device, memory.dtype) for m in self.prenet.draw_masks(max_steps.cpu(), generators)]
+        last_symbol = memory_mask.sum(dim=1) - 1  # (B,)
+        steps = max_steps.clone().to(device)
+        stopped = torch.zeros(B, dtype=torch.bool, device=device)
+        done = torch.zeros(B, dtype=torch.bool, device=device)
+        frame = memory.new_zeros(B, self.n_mels)
+        state = self.init_state(memory, memory_mask)
+        outs, weights = [], []
+        for n in range(int(max_steps.max())):
+            prenet_out = self.prenet(frame, [m[:, n] for m in masks])
+            out, w, state = self.step(prenet_out, memory, memory_mask, state, attention)
+            frames, stop_logit = self.project(out.unsqueeze(1))
+            outs.append(out)
+            weights.append(w)
+            frame = frames[:, -1]
+            near_end = w.argmax(dim=-1) >= last_symbol - stop_near_end if stop_near_end > 0 else True
+            stop_now = ~done & (torch.sigmoid(stop_logit[:, 0].float()) > stop_threshold) & near_end
+            at_limit = ~done & (n + 1 >= max_steps.to(device))
+            steps = torch.where(stop_now | at_limit, torch.full_like(steps, n + 1), steps)
+            stopped |= stop_now
+            done |= stop_now | at_limit
+            if bool(done.all()):
+                break
+        frames, stop_logits = self.project(torch.stack(outs, dim=1))
+        return DecoderOutput(frames, stop_logits, torch.stack(weights, dim=1)), steps, stopped

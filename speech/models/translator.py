@@ -1,0 +1,197 @@
+"""Direct speech translation: a LAS listener and speller over the target vocabulary.
+
+Bérard et al. 2016, "Listen and translate: a proof of concept for end-to-end speech-to-text
+translation"; the auxiliary CTC loss over the source transcript and the ASR-pretrained encoder
+follow Weiss et al. 2017, "Sequence-to-sequence models can directly translate foreign speech",
+and Bansal et al. 2019, "Pre-training on high-resource speech recognition improves
+low-resource speech-to-text translation". The model composes the LAS parts
+(:class:`~speech.models.listener.Listener`, :class:`~speech.models.speller.Speller`,
+:class:`~speech.models.las.CTCHead`); nothing is copied. It is a plain ``nn.Module``:
+features in, losses or hypotheses out; Lightning lives in :mod:`speech.tasks.st`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from speech.decoding import BeamSearch, Hypothesis, SearchConfig, greedy_search
+from speech.models.las import CTCHead
+from speech.models.listener import Listener, ListenerConfig, ListenerOutput, halved_lengths
+from speech.models.speller import Speller, SpellerConfig
+
+
+@dataclass
+class TranslatorConfig:
+    """Model and loss settings.
+
+    Attributes:
+        vocab_size: Target tokenizer vocabulary size V (set by the task).
+        source_vocab_size: Source (transcript) tokenizer vocabulary size; 0 = no CTC head.
+        listener: Encoder sizes (the same as the ASR model's to initialise from it).
+        speller: Decoder sizes (``vocab_size`` and ``memory_dim`` are filled in by the model).
+        pad_id: Target padding id.
+        bos_id: Target start token.
+        eos_id: Target end token.
+        source_pad_id: Source padding id, also the CTC blank.
+        ctc_weight: Weight λ of the auxiliary source CTC loss: ``λ CTC + (1 - λ) attention``;
+            0 (or no source vocabulary) drops the head.
+        label_smoothing: Label smoothing of the attention cross-entropy.
+    """
+
+    vocab_size: int = 0
+    source_vocab_size: int = 0
+    listener: ListenerConfig = field(default_factory=ListenerConfig)
+    speller: SpellerConfig = field(default_factory=SpellerConfig)
+    pad_id: int = 0
+    bos_id: int = 1
+    eos_id: int = 2
+    source_pad_id: int = 0
+    ctc_weight: float = 0.3
+    label_smoothing: float = 0.1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.listener, dict):
+            self.listener = ListenerConfig(**self.listener)
+        if isinstance(self.speller, dict):
+            self.speller = SpellerConfig(**self.speller)
+        if not 0.0 <= self.ctc_weight < 1.0:
+            raise ValueError(f"ctc_weight must be in [0, 1), got {self.ctc_weight}")
+
+    @property
+    def has_ctc(self) -> bool:
+        """Whether the model has the auxiliary source CTC head."""
+        return self.ctc_weight > 0 and self.source_vocab_size > 0
+
+
+class TranslatorLoss(NamedTuple):
+    """Total loss and its parts; attention weights (B, U, S) for plots."""
+
+    loss: torch.Tensor
+    attention_loss: torch.Tensor
+    ctc_loss: torch.Tensor
+    attention: torch.Tensor
+
+
+class SpeechTranslator(nn.Module):
+    """Speech in the source language to target-language tokens, with no transcript at inference.
+
+    Args:
+        config: See :class:`TranslatorConfig`.
+    """
+
+    def __init__(self, config: TranslatorConfig) -> None:
+        super().__init__()
+        if config.vocab_size < 5:
+            raise ValueError(f"vocab_size must cover the 4 special tokens and more, got {config.vocab_size}")
+        self.config = config
+        self.listener = Listener(config.listener)
+        speller_config = dataclasses.replace(
+            config.speller, vocab_size=config.vocab_size, memory_dim=config.listener.output_dim
+        )
+        self.speller = Speller(speller_config, never_emit=(config.pad_id, config.bos_id))
+        self.ctc = CTCHead(config.listener.output_dim, config.source_vocab_size) if config.has_ctc else None
+
+    def forward(
+        self,
+        features: torch.Tensor,
+        feature_lengths: torch.Tensor,
+        targets: torch.Tensor,
+        target_lengths: torch.Tensor,
+        source: torch.Tensor | None = None,
+        source_lengths: torch.Tensor | None = None,
+        sampling_probability: float = 0.0,
+    ) -> TranslatorLoss:
+        """Attention loss on the translation, plus the source CTC loss when a transcript is given.
+
+        Args:
+            features: Shape (B, T, F).
+            feature_lengths: Shape (B,).
+            targets: Target token ids without bos/eos, padded with ``pad_id``, shape (B, U).
+            target_lengths: Shape (B,).
+            source: Source token ids padded with ``source_pad_id``, shape (B, U_src), or None
+                (then only the attention loss counts).
+            source_lengths: Shape (B,), or None.
+            sampling_probability: Scheduled-sampling probability.
+        """
+        enc = self.listener(features, feature_lengths)
+        B = targets.shape[0]
+        bos = targets.new_full((B, 1), self.config.bos_id)
+        inputs = torch.cat([bos, targets], dim=1)  # (B, U + 1)
+        outputs = torch.cat([targets, targets.new_full((B, 1), self.config.pad_id)], dim=1)
+        outputs[torch.arange(B), target_lengths] = self.config.eos_id  # [y_1 .. y_U, eos]
+        out = self.speller(enc.memory, enc.memory_lengths, inputs, sampling_probability)
+        att_loss = F.cross_entropy(
+            out.logits.float().transpose(1, 2),  # (B, U, V) -> (B, V, U)
+            outputs,
+            ignore_index=self.config.pad_id,
+            label_smoothing=self.config.label_smoothing,
+        )
+        if self.ctc is None or source is None or source_lengths is None:
+            return TranslatorLoss(att_loss, att_loss, torch.zeros_like(att_loss), out.attention)
+        ctc_loss = self._ctc_loss(enc, source, source_lengths)
+        w = self.config.ctc_weight
+        return TranslatorLoss((1 - w) * att_loss + w * ctc_loss, att_loss, ctc_loss, out.attention)
+
+    def _ctc_loss(
+        self, enc: ListenerOutput, source: torch.Tensor, source_lengths: torch.Tensor
+    ) -> torch.Tensor:
+        """Source CTC loss per utterance (summed over tokens, averaged over the batch)."""
+        log_probs = self.ctc(enc.ctc_input)  # (B, T', V_src)
+        loss = F.ctc_loss(
+            log_probs.transpose(0, 1),  # (B, T', V_src) -> (T', B, V_src)
+            source,
+            enc.ctc_lengths,
+            source_lengths,
+            blank=self.config.source_pad_id,
+            reduction="sum",
+            zero_infinity=True,
+        )
+        return loss / source.shape[0]
+
+    def listener_lengths(self, feature_lengths: torch.Tensor) -> torch.Tensor:
+        """Memory lengths (B,) the listener gives for feature lengths (B,)."""
+        lengths = feature_lengths
+        for _ in range(self.config.listener.n_pyramid):
+            lengths = halved_lengths(lengths)
+        return lengths
+
+    @torch.no_grad()
+    def decode(
+        self,
+        features: torch.Tensor,
+        feature_lengths: torch.Tensor,
+        search: SearchConfig | None = None,
+        lm=None,
+        lm_weight: float = 0.0,
+    ) -> list[list[Hypothesis]]:
+        """Beam (or greedy, with beam 1) search over the speller and an optional target-language LM.
+
+        The source CTC head scores source tokens, so it takes no part in the search.
+
+        Args:
+            features: Shape (B, T, F).
+            feature_lengths: Shape (B,).
+            search: Beam size, length limits, n-best.
+            lm: Optional language model scorer over the target vocabulary (shallow fusion).
+            lm_weight: Its weight.
+
+        Returns:
+            n-best hypotheses per utterance.
+        """
+        search = search or SearchConfig()
+        enc = self.listener(features, feature_lengths)
+        scorers: dict = {"decoder": self.speller}
+        weights = {"decoder": 1.0}
+        if lm is not None and lm_weight > 0:
+            scorers["lm"], weights["lm"] = lm, lm_weight
+        ids = (self.config.bos_id, self.config.eos_id)
+        if search.beam_size == 1:
+            hyps = greedy_search(scorers, weights, enc.memory, enc.memory_lengths, *ids, search)
+            return [[h] for h in hyps]
+        return BeamSearch(scorers, weights, *ids, search)(enc.memory, enc.memory_lengths)
