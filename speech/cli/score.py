@@ -29,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--exp-dir", required=True, help="experiment folder holding decode_<set>/ folders")
     report.add_argument(
         "--metric",
+        dest="report_metric",  # "metric" already names the subcommand
         choices=["wer", "bleu"],
         default="wer",
         help="wer: WER and CER (ASR); bleu: BLEU, chrF and exact-match rate (ST)",
@@ -87,12 +88,12 @@ def score_report(args: argparse.Namespace) -> int:
     rows = []
     for folder in sets:
         _, refs, hyps = paired(folder / "ref.txt", folder / "hyp.txt")
-        rates = translation_scores(refs, hyps) if args.metric == "bleu" else error_rates(refs, hyps)
+        rates = translation_scores(refs, hyps) if args.report_metric == "bleu" else error_rates(refs, hyps)
         stats_file = folder / "hyp.stats.json"
         stats = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
         rows.append((folder.name.removeprefix("decode_"), rates, stats))
-    lines = ["# Results", "", f"Experiment: `{exp}`", "", *_table(args.metric, rows)]
-    if args.metric == "bleu":
+    lines = ["# Results", "", f"Experiment: `{exp}`", "", *_table(args.report_metric, rows)]
+    if args.report_metric == "bleu":
         lines += ["", f"BLEU signature: `{rows[0][1].bleu_signature}`"]
     text = "\n".join(lines) + "\n"
     with atomic_write(exp / "RESULTS.md") as f:

@@ -5,11 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.data_prep.test_ding import FIXTURE
 
 RUN = Path("recipes/ding/st/run.sh")
 
 
+@pytest.mark.slow  # about a minute: flite, three tokenizer/statistics runs, training and decoding
 def test_all_stages_on_a_fixture_dictionary(tmp_path):
     dictionary = tmp_path / "de-en"
     dictionary.write_text(FIXTURE, encoding="utf-8")
