@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import time
-from pathlib import Path
 
-import torch
-
-from speech.audio import load
-from speech.errors import AudioError, SpeechError
-from speech.io import atomic_write
+from speech.cli._decode import add_common_options, check_common_options, run_files, run_manifest
+from speech.errors import SpeechError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,22 +15,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="transcribe audio files with an ASR checkpoint",
         description="Prints one FILE<TAB>TEXT line per file (or JSON lines with --json).",
     )
-    p.add_argument("--model", required=True, help="ASR checkpoint (model.ckpt or a training checkpoint)")
-    p.add_argument("--beam", type=int, default=None, help="beam size; 1 = greedy (default: the model's, 8)")
     p.add_argument("--ctc-weight", type=float, default=None, help="CTC prefix score weight in [0, 1)")
     p.add_argument("--lm", default=None, help="RNN language model checkpoint for shallow fusion")
     p.add_argument("--lm-weight", type=float, default=0.3, help="language model weight (with --lm)")
-    p.add_argument("--batch-size", type=int, default=16, help="utterances decoded together")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
-    p.add_argument("--json", action="store_true", help="print JSON lines with file, text and score")
-    p.add_argument("--manifest", help="transcribe a manifest's utterances instead of FILE arguments")
-    p.add_argument(
-        "--output",
-        help="with --manifest: write id<TAB>text lines here (atomically), the "
-        "references to ref.txt and decoding statistics to *.stats.json beside it",
-    )
-    p.add_argument("files", nargs="*", metavar="FILE", help="audio files")
+    add_common_options(p, "ASR", "text")
     p.set_defaults(func=run)
 
 
@@ -45,82 +26,28 @@ def run(args: argparse.Namespace) -> int:
     """Transcribe; a bad file is reported on its own line and the others still go through."""
     from speech.inference import Transcriber
 
-    if args.beam is not None and args.beam < 1:
-        raise SpeechError(f"--beam must be at least 1, got {args.beam}")
-    if args.batch_size < 1:
-        raise SpeechError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if not args.files and not args.manifest:
-        raise SpeechError("give audio FILEs or --manifest")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    check_common_options(args)
     transcriber = Transcriber.from_checkpoint(args.model, device=args.device)
     lm = _load_lm(args.lm, transcriber) if args.lm else None
-    if args.manifest:
-        return _run_manifest(args, transcriber, lm)
-    failed, names, waveforms = 0, [], []
-    for path in args.files:
+
+    def decode(waveforms):
         try:
-            waveforms.append(load(path, transcriber.sample_rate))
-            names.append(path)
-        except AudioError as e:
-            print(f"speech transcribe: error: {e}", file=sys.stderr)
-            failed += 1
-    if waveforms:
-        results = _decode(transcriber, waveforms, args, lm)
-        for name, result in zip(names, results, strict=True):
-            if args.json:
-                print(
-                    json.dumps({"file": name, "text": result.text, "score": result.score}, ensure_ascii=False)
-                )
-            else:
-                print(f"{name}\t{result.text}")
-    return 2 if failed else 0
+            return transcriber.transcribe(
+                waveforms,
+                beam_size=args.beam,
+                ctc_weight=args.ctc_weight,
+                lm=lm,
+                lm_weight=args.lm_weight,
+                batch_size=args.batch_size,
+            )
+        except ValueError as e:
+            raise SpeechError(str(e)) from None
 
-
-def _decode(transcriber, waveforms, args, lm):
-    try:
-        return transcriber.transcribe(
-            waveforms,
-            beam_size=args.beam,
-            ctc_weight=args.ctc_weight,
-            lm=lm,
-            lm_weight=args.lm_weight,
-            batch_size=args.batch_size,
+    if args.manifest:
+        return run_manifest(
+            args, transcriber.sample_rate, decode, "text", args.beam or transcriber.search.beam_size
         )
-    except ValueError as e:
-        raise SpeechError(str(e)) from None
-
-
-def _run_manifest(args: argparse.Namespace, transcriber, lm) -> int:
-    from speech.data import read_manifest
-
-    utterances = read_manifest(args.manifest)
-    waveforms = [load(u.audio, transcriber.sample_rate) for u in utterances]
-    start = time.perf_counter()
-    results = _decode(transcriber, waveforms, args, lm)
-    seconds = time.perf_counter() - start
-    audio_seconds = sum(w.numel() for w in waveforms) / transcriber.sample_rate
-    lines = [f"{u.id}\t{r.text}\n" for u, r in zip(utterances, results, strict=True)]
-    if args.output:
-        with atomic_write(Path(args.output)) as f:
-            f.writelines(lines)
-        with atomic_write(Path(args.output).with_name("ref.txt")) as f:
-            f.writelines(f"{u.id}\t{u.text}\n" for u in utterances)
-    else:
-        sys.stdout.writelines(lines)
-    stats = {
-        "utterances": len(utterances),
-        "audio_seconds": audio_seconds,
-        "decode_seconds": seconds,
-        "rtf": seconds / audio_seconds,
-        "beam": args.beam or transcriber.search.beam_size,
-        "threads": torch.get_num_threads(),
-    }
-    print(json.dumps(stats), file=sys.stderr)
-    if args.output:
-        with atomic_write(Path(args.output).with_suffix(".stats.json")) as f:
-            json.dump(stats, f)
-    return 0
+    return run_files(args, transcriber.sample_rate, decode, "text")
 
 
 def _load_lm(path: str, transcriber):
