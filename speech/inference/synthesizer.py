@@ -12,7 +12,7 @@ import torch
 
 from speech.errors import SpeechError
 from speech.features import GlobalCMVN, LogMelConfig, MelInverter, Vocoder
-from speech.inference.transcriber import _check_device, model_state
+from speech.inference.common import check_device, cmvn_from_meta, model_state
 from speech.models.tacotron2 import InferenceConfig, Tacotron2, Tacotron2Config
 from speech.tasks.checkpoint import load_checkpoint
 from speech.text import Tokenizer, split_sentences, tokenizer_from_dict
@@ -84,9 +84,7 @@ class Synthesizer:
         model = Tacotron2(Tacotron2Config(**meta["model"]))
         model.load_state_dict(model_state(ckpt["state_dict"], "model"))
         features = LogMelConfig.from_dict(meta["features"])
-        cmvn = GlobalCMVN(features.n_mels)
-        cmvn.mean.copy_(torch.tensor(meta["cmvn"]["mean"]))
-        cmvn.std.copy_(torch.tensor(meta["cmvn"]["std"]))
+        cmvn = cmvn_from_meta(meta)
         return cls(
             model,
             tokenizer_from_dict(meta["tokenizer"]),
@@ -95,7 +93,7 @@ class Synthesizer:
             MelInverter(features, n_iter=griffin_lim_iters),
             InferenceConfig(**meta["inference"]),
             meta.get("speakers", []),
-            _check_device(device),
+            check_device(device),
         )
 
     @property

@@ -9,17 +9,23 @@ from typing import NamedTuple
 
 import torch
 
-from speech.audio import load
-from speech.data.dataset import pad_sequences
 from speech.decoding import SearchConfig
 from speech.errors import SpeechError
-from speech.features import GlobalCMVN, LogMel, LogMelConfig
+from speech.features import GlobalCMVN, LogMel
+from speech.inference.common import (
+    AudioInput,
+    SpeechFrontEnd,
+    check_device,
+    decode_by_length,
+    front_end_from_meta,
+    model_state,
+)
 from speech.models.las import LASConfig, ListenAttendSpell
 from speech.models.lm import RNNLM, LMConfig
 from speech.tasks.checkpoint import load_checkpoint
 from speech.text import Tokenizer, tokenizer_from_dict, tokenizer_to_dict
 
-AudioInput = str | os.PathLike | torch.Tensor
+__all__ = ["AudioInput", "Transcriber", "Transcript", "load_lm", "model_state"]
 
 
 class Transcript(NamedTuple):
@@ -28,11 +34,6 @@ class Transcript(NamedTuple):
     text: str
     tokens: list[int]
     score: float
-
-
-def model_state(state_dict: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    """The entries of a Lightning state dict under ``prefix.`` with the prefix removed."""
-    return {k[len(prefix) + 1 :]: v for k, v in state_dict.items() if k.startswith(prefix + ".")}
 
 
 class Transcriber:
@@ -58,8 +59,8 @@ class Transcriber:
     ) -> None:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
-        self.features = features.to(self.device)
-        self.cmvn = cmvn.to(self.device)
+        self.front_end = SpeechFrontEnd(features, cmvn).to(self.device)
+        self.features, self.cmvn = self.front_end.features, self.front_end.cmvn
         self.tokenizer = tokenizer
         self.search = search
 
@@ -70,17 +71,14 @@ class Transcriber:
         meta = ckpt["speech"]
         model = ListenAttendSpell(LASConfig(**meta["model"]))
         model.load_state_dict(model_state(ckpt["state_dict"], "model"))
-        features = LogMel(LogMelConfig.from_dict(meta["features"]))
-        cmvn = GlobalCMVN(features.n_mels)
-        cmvn.mean.copy_(torch.tensor(meta["cmvn"]["mean"]))
-        cmvn.std.copy_(torch.tensor(meta["cmvn"]["std"]))
+        features, cmvn = front_end_from_meta(meta)
         return cls(
             model,
             features,
             cmvn,
             tokenizer_from_dict(meta["tokenizer"]),
             SearchConfig(**meta["search"]),
-            _check_device(device),
+            check_device(device),
         )
 
     @property
@@ -105,35 +103,19 @@ class Transcriber:
         Raises:
             AudioError: A file cannot be read (see :func:`speech.audio.load`).
         """
-        waveforms = [a if isinstance(a, torch.Tensor) else load(a, self.sample_rate) for a in audio]
         search = (
             self.search
             if beam_size is None
             else dataclasses.replace(self.search, beam_size=beam_size, nbest=1)
         )
-        order = sorted(range(len(waveforms)), key=lambda i: -waveforms[i].numel())
-        results: list[Transcript | None] = [None] * len(waveforms)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            batch, lengths = pad_sequences([waveforms[i].float() for i in chunk])
-            feats, frame_lengths = self.features(batch.to(self.device), lengths.to(self.device))
-            feats = self.cmvn(feats, frame_lengths)
-            hyps = self.model.decode(
+
+        def decode(feats: torch.Tensor, frame_lengths: torch.Tensor):
+            return self.model.decode(
                 feats, frame_lengths, search, ctc_weight=ctc_weight, lm=lm, lm_weight=lm_weight
             )
-            for i, nbest in zip(chunk, hyps, strict=True):
-                best = nbest[0]
-                results[i] = Transcript(
-                    self.tokenizer.decode(best.tokens), best.tokens, best.normalized_score
-                )
-        return results
 
-
-def _check_device(device: str | torch.device) -> torch.device:
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SpeechError("--device cuda: no CUDA device is available on this machine")
-    return device
+        best = decode_by_length(audio, self.front_end, decode, batch_size, self.device)
+        return [Transcript(self.tokenizer.decode(h.tokens), h.tokens, h.normalized_score) for h in best]
 
 
 def load_lm(path: str | os.PathLike, tokenizer: Tokenizer, device: str | torch.device = "cpu") -> RNNLM:

@@ -9,12 +9,17 @@ from typing import NamedTuple
 
 import torch
 
-from speech.audio import load
-from speech.data.dataset import pad_sequences
 from speech.decoding import SearchConfig
 from speech.errors import SpeechError
-from speech.features import GlobalCMVN, LogMel, LogMelConfig
-from speech.inference.transcriber import AudioInput, _check_device, model_state
+from speech.features import GlobalCMVN, LogMel
+from speech.inference.common import (
+    AudioInput,
+    SpeechFrontEnd,
+    check_device,
+    decode_by_length,
+    front_end_from_meta,
+    model_state,
+)
 from speech.models.translator import SpeechTranslator, TranslatorConfig
 from speech.tasks.checkpoint import load_checkpoint
 from speech.text import Tokenizer, tokenizer_from_dict
@@ -53,8 +58,8 @@ class Translator:
     ) -> None:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
-        self.features = features.to(self.device)
-        self.cmvn = cmvn.to(self.device)
+        self.front_end = SpeechFrontEnd(features, cmvn).to(self.device)
+        self.features, self.cmvn = self.front_end.features, self.front_end.cmvn
         self.tokenizer = tokenizer
         self.search = search
         self.target_lang = target_lang
@@ -72,17 +77,14 @@ class Translator:
             raise SpeechError(f"{path}: a {meta.get('task')} checkpoint, not a speech translation model")
         model = SpeechTranslator(TranslatorConfig(**meta["model"]))
         model.load_state_dict(model_state(ckpt["state_dict"], "model"))
-        features = LogMel(LogMelConfig.from_dict(meta["features"]))
-        cmvn = GlobalCMVN(features.n_mels)
-        cmvn.mean.copy_(torch.tensor(meta["cmvn"]["mean"]))
-        cmvn.std.copy_(torch.tensor(meta["cmvn"]["std"]))
+        features, cmvn = front_end_from_meta(meta)
         return cls(
             model,
             features,
             cmvn,
             tokenizer_from_dict(meta["target_tokenizer"], where=f"{path}: target_tokenizer"),
             SearchConfig(**meta["search"]),
-            _check_device(device),
+            check_device(device),
             meta.get("target_lang"),
         )
 
@@ -107,22 +109,14 @@ class Translator:
         Raises:
             AudioError: A file cannot be read (see :func:`speech.audio.load`).
         """
-        waveforms = [a if isinstance(a, torch.Tensor) else load(a, self.sample_rate) for a in audio]
         search = (
             self.search
             if beam_size is None
             else dataclasses.replace(self.search, beam_size=beam_size, nbest=1)
         )
-        order = sorted(range(len(waveforms)), key=lambda i: -waveforms[i].numel())
-        results: list[Translation | None] = [None] * len(waveforms)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            batch, lengths = pad_sequences([waveforms[i].float() for i in chunk])
-            feats, frame_lengths = self.features(batch.to(self.device), lengths.to(self.device))
-            feats = self.cmvn(feats, frame_lengths)
-            for i, nbest in zip(chunk, self.model.decode(feats, frame_lengths, search), strict=True):
-                best = nbest[0]
-                results[i] = Translation(
-                    self.tokenizer.decode(best.tokens), best.tokens, best.normalized_score
-                )
-        return results
+
+        def decode(feats: torch.Tensor, frame_lengths: torch.Tensor):
+            return self.model.decode(feats, frame_lengths, search)
+
+        best = decode_by_length(audio, self.front_end, decode, batch_size, self.device)
+        return [Translation(self.tokenizer.decode(h.tokens), h.tokens, h.normalized_score) for h in best]
