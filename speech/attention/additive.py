@@ -99,6 +99,31 @@ def _tanh_(x: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(x.mul_(2), out=x).mul_(2).sub_(1)
 
 
+def _runs(mask: torch.Tensor, ratio: float = 0.75, max_runs: int = 4) -> list[tuple[int, int, int]]:
+    """Runs ``(first, end, frames)`` of consecutive memory rows of similar valid extents.
+
+    The extents within a run lie within ``ratio`` of each other; ``frames`` is the longest.
+
+    Args:
+        mask: True at valid frames, shape (B, 1 or W, S).
+        ratio: Smallest ratio of the shortest to the longest extent in one run.
+        max_runs: The last run takes all remaining rows.
+    """
+    S = mask.shape[-1]
+    frame = torch.arange(1, S + 1, device=mask.device)
+    extents = (mask.any(dim=1) * frame).amax(dim=-1).clamp(min=1).tolist()  # last valid frame + 1, (B,)
+    runs: list[list[int]] = []  # [first, end, shortest, longest]
+    for b, extent in enumerate(extents):
+        if runs:
+            first, _, shortest, longest = runs[-1]
+            shortest, longest = min(shortest, extent), max(longest, extent)
+            if len(runs) == max_runs or ratio * longest <= shortest:
+                runs[-1] = [first, b + 1, shortest, longest]
+                continue
+        runs.append([b, b + 1, extent, extent])
+    return [(first, end, longest) for first, end, _, longest in runs]
+
+
 def masked_softmax(energies: torch.Tensor, memory_mask: torch.Tensor) -> torch.Tensor:
     """Softmax over the last dim with invalid positions (mask False) at exactly zero; computed in fp32."""
     energies = energies.float().masked_fill(~memory_mask, float("-inf"))
@@ -128,14 +153,29 @@ class AdditiveAttention(nn.Module):
         weights = _initial_weights(memory_mask)
         return AttentionState(self.memory_proj(memory), weights, weights.clone())
 
-    def _add_location(self, hidden: torch.Tensor, state: AttentionState) -> torch.Tensor:
-        """``hidden`` (B, W, S, A) plus the location term; content-based attention has none."""
+    def _location_features(self, state: AttentionState) -> torch.Tensor | None:
+        """Features (N, S, C) of the previous weights for the location term; none here."""
+        return None
+
+    def _add_location(self, hidden: torch.Tensor, features: torch.Tensor | None) -> torch.Tensor:
+        """``hidden`` (b, W, s, A) plus the location term of ``features`` (b W, s, C); none here."""
         return hidden
+
+    def _energies(
+        self, query: torch.Tensor, keys: torch.Tensor, features: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Energies (b, W, s) of queries (b, W, 1, A) over keys (b, s, A)."""
+        hidden = keys.unsqueeze(1) + query  # (b, 1, s, A) + (b, W, 1, A) -> (b, W, s, A)
+        hidden = _tanh_(self._add_location(hidden, features))
+        return self.energy(hidden).squeeze(-1)  # (b, W, s, 1) -> (b, W, s)
 
     def forward(
         self, query: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor, state: AttentionState
     ) -> AttentionOutput:
         """One attention step.
+
+        Without gradients on CPU, energies are computed per run of memory rows of similar
+        length, over that run's valid frames only (:func:`_runs`): padding costs nothing.
 
         Args:
             query: Decoder state, shape (N, D_query), N = B x W (W queries per memory row).
@@ -147,11 +187,18 @@ class AdditiveAttention(nn.Module):
             Context (N, D_memory), weights (N, S) and the next state.
         """
         (B, S, _), N = memory.shape, query.shape[0]
-        query = self.query_proj(query).view(B, N // B, 1, -1)  # (N, A) -> (B, W, 1, A)
-        hidden = state.keys.unsqueeze(1) + query  # (B, 1, S, A) + (B, W, 1, A) -> (B, W, S, A)
-        hidden = self._add_location(hidden, state)
-        energies = self.energy(_tanh_(hidden)).squeeze(-1)  # (B, W, S, 1) -> (B, W, S)
-        weights = masked_softmax(energies, memory_mask.view(B, -1, S))  # mask (B, 1 or W, S)
+        W, mask = N // B, memory_mask.view(B, -1, S)  # mask (B, 1 or W, S)
+        query = self.query_proj(query).view(B, W, 1, -1)  # (N, A) -> (B, W, 1, A)
+        features = self._location_features(state)
+        runs = _runs(mask) if memory.device.type == "cpu" and not torch.is_grad_enabled() else [(0, B, S)]
+        if runs == [(0, B, S)]:
+            energies = self._energies(query, state.keys, features)
+        else:
+            energies = query.new_full((B, W, S), float("-inf"))
+            for b0, b1, s in runs:
+                run_features = None if features is None else features[b0 * W : b1 * W, :s]
+                energies[b0:b1, :, :s] = self._energies(query[b0:b1], state.keys[b0:b1, :s], run_features)
+        weights = masked_softmax(energies, mask)
         context = torch.bmm(weights.to(memory.dtype), memory)  # (B, W, S) @ (B, S, D) -> (B, W, D)
         weights, context = weights.view(N, S), context.view(N, -1)  # (B, W, .) -> (N, .)
         return AttentionOutput(
@@ -184,16 +231,18 @@ class LocationAwareAttention(AdditiveAttention):
         self.location_conv = nn.Conv1d(2, n_filters, kernel_size, padding=kernel_size // 2, bias=False)
         self.location_proj = nn.Linear(n_filters, attention_dim, bias=False)
 
-    def _add_location(self, hidden: torch.Tensor, state: AttentionState) -> torch.Tensor:
+    def _location_features(self, state: AttentionState) -> torch.Tensor:
         stacked = torch.stack([state.weights, state.cumulative], dim=1)  # (N, 2, S)
         stacked = stacked.to(self.location_conv.weight.dtype)
-        features = self.location_conv(stacked).transpose(1, 2)  # (N, C, S) -> (N, S, C)
+        return self.location_conv(stacked).transpose(1, 2)  # (N, C, S) -> (N, S, C)
+
+    def _add_location(self, hidden: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         weight = self.location_proj.weight  # (A, C)
         if hidden.requires_grad or not hidden.dtype == features.dtype == weight.dtype:
-            return hidden + self.location_proj(features).view(hidden.shape)  # (N, S, A) -> (B, W, S, A)
-        # In place, as one matmul-add: no (N, S, A) temporary (the same sums, the same result).
-        flat = hidden.view(-1, weight.shape[0])  # (B, W, S, A) -> (N S, A)
-        flat.addmm_(features.reshape(-1, weight.shape[1]), weight.t())  # (N, S, C) -> (N S, C)
+            return hidden + self.location_proj(features).view(hidden.shape)  # (b W, s, A) -> (b, W, s, A)
+        # In place, as one matmul-add: no (b, W, s, A) temporary (the same sums, the same result).
+        flat = hidden.view(-1, weight.shape[0])  # (b, W, s, A) -> (b W s, A)
+        flat.addmm_(features.reshape(-1, weight.shape[1]), weight.t())  # (b W, s, C) -> (b W s, C)
         return hidden
 
 

@@ -132,13 +132,15 @@ class CTCPrefixScorer:
         # log P(h c ...) = log sum_t phi(t - 1) x_c(t), with phi = r_blank when c repeats the
         # last token (it must follow a blank) and r_total otherwise.
         start = _start(state.empty, r_total.dtype)
-        phi_prev = torch.stack([_shifted(r_total, start), _shifted(state.r_blank, start)], dim=-1)  # (N,T,2)
-        scale = phi_prev[..., 0].amax(dim=1, keepdim=True)  # (N, 1); r_total >= r_blank
+        phi_total, phi_blank = _shifted(r_total, start), _shifted(state.r_blank, start)  # (N, T)
+        scale = phi_total.amax(dim=1, keepdim=True)  # (N, 1); r_total >= r_blank
         scale = torch.where(torch.isfinite(scale), scale, 0.0)
         x = state.frames(state.utterance, candidates, state.probs)  # (N, K, T), probabilities
-        sums = torch.bmm(x, (phi_prev - scale[..., None]).exp_())  # (N, K, T) @ (N, T, 2) -> (N, K, 2)
+        sums = (x * (phi_total - scale).exp_()[:, None, :]).sum(dim=-1)  # (N, K)
+        x_last = state.frames(state.utterance, last_tokens, state.probs)  # (N, T)
+        repeat_sums = (x_last * (phi_blank - scale).exp_()).sum(dim=-1)  # (N,)
         repeat = (candidates == last_tokens[:, None]) & ~state.empty[:, None]  # (N, K)
-        psi = torch.where(repeat, sums[..., 1], sums[..., 0]).log_() + scale
+        psi = torch.where(repeat, repeat_sums[:, None], sums).log_() + scale
         last = (state.lengths.index_select(0, state.utterance) - 1).clamp(min=0)[:, None]
         complete = r_total.gather(1, last).squeeze(1)  # log P(h) exactly, at the last valid frame
         psi = torch.where(candidates == self.eos_id, complete[:, None], psi)

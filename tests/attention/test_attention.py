@@ -42,21 +42,23 @@ def test_shapes_normalisation_and_masking(make):
     torch.testing.assert_close(state.cumulative.sum(-1), torch.full((3,), 4.0))
 
 
+@pytest.mark.parametrize("grad", [True, False])  # without gradients, padding is skipped
 @pytest.mark.parametrize("make", MECHANISMS)
-def test_padding_invariance(make):
+def test_padding_invariance(make, grad):
     torch.manual_seed(0)
     att = make()
     query, memory, mask = make_inputs()
-    batch_state = att.init_state(memory, mask)
-    for i, n in enumerate((7, 4, 2)):
-        single_state = att.init_state(memory[i : i + 1, :n], mask[i : i + 1, :n])
-        bs = batch_state
-        for _ in range(3):
-            b_out = att(query, memory, mask, bs)
-            s_out = att(query[i : i + 1], memory[i : i + 1, :n], mask[i : i + 1, :n], single_state)
-            torch.testing.assert_close(b_out.context[i], s_out.context[0], atol=1e-6, rtol=1e-5)
-            torch.testing.assert_close(b_out.weights[i, :n], s_out.weights[0], atol=1e-6, rtol=1e-5)
-            bs, single_state = b_out.state, s_out.state
+    with torch.set_grad_enabled(grad):
+        batch_state = att.init_state(memory, mask)
+        for i, n in enumerate((7, 4, 2)):
+            single_state = att.init_state(memory[i : i + 1, :n], mask[i : i + 1, :n])
+            bs = batch_state
+            for _ in range(3):
+                b_out = att(query, memory, mask, bs)
+                s_out = att(query[i : i + 1], memory[i : i + 1, :n], mask[i : i + 1, :n], single_state)
+                torch.testing.assert_close(b_out.context[i], s_out.context[0], atol=1e-6, rtol=1e-5)
+                torch.testing.assert_close(b_out.weights[i, :n], s_out.weights[0], atol=1e-6, rtol=1e-5)
+                bs, single_state = b_out.state, s_out.state
 
 
 @pytest.mark.parametrize("make", MECHANISMS)
