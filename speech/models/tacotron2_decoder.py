@@ -230,12 +230,13 @@ class Decoder(nn.Module):
         done = torch.zeros(B, dtype=torch.bool, device=device)
         frame = memory.new_zeros(B, self.n_mels)
         state = self.init_state(memory, memory_mask)
-        outs, weights = [], []
+        all_frames, stop_logits, weights = [], [], []
         for n in range(int(max_steps.max())):
             prenet_out = self.prenet(frame, [m[:, n] for m in masks])
             out, w, state = self.step(prenet_out, memory, memory_mask, state, attention)
-            frames, stop_logit = self.project(out.unsqueeze(1))
-            outs.append(out)
+            frames, stop_logit = self.project(out.unsqueeze(1))  # (B, r, F), (B, 1)
+            all_frames.append(frames)
+            stop_logits.append(stop_logit)
             weights.append(w)
             frame = frames[:, -1]
             near_end = w.argmax(dim=-1) >= last_symbol - stop_near_end if stop_near_end > 0 else True
@@ -246,5 +247,7 @@ class Decoder(nn.Module):
             done |= stop_now | at_limit
             if bool(done.all()):
                 break
-        frames, stop_logits = self.project(torch.stack(outs, dim=1))
-        return DecoderOutput(frames, stop_logits, torch.stack(weights, dim=1)), steps, stopped
+        out = DecoderOutput(
+            torch.cat(all_frames, dim=1), torch.cat(stop_logits, dim=1), torch.stack(weights, dim=1)
+        )
+        return out, steps, stopped

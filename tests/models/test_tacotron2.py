@@ -193,3 +193,22 @@ def test_overfits_a_few_utterances():
         first = first if first is not None else loss.postnet_loss.item()
     assert loss.postnet_loss.item() < 0.2 * first
     assert loss.stop_loss.item() < 0.2
+
+
+def test_teacher_forced_pass_equals_stepping_the_cell():
+    """The pass that computes the prenet's gate share ahead equals ``nn.LSTMCell`` step by step."""
+    torch.manual_seed(0)
+    model = Tacotron2(TINY).eval()
+    model.decoder.prenet.dropout = 0.0
+    tokens, tl, mels, ml = batch()
+    out = model(tokens, tl, mels, ml)
+    decoder = model.decoder
+    memory, mask = model.encode(tokens, tl)
+    padded = torch.nn.functional.pad(mels, (0, 0, 0, 1))  # 23 -> 24 frames, a multiple of r = 2
+    inputs = torch.cat([padded.new_zeros(3, 1, 12), padded[:, 1::2][:, :-1]], dim=1)
+    state, outs = decoder.init_state(memory, mask), []
+    for n in range(inputs.shape[1]):
+        o, _, state = decoder.step(decoder.prenet(inputs[:, n]), memory, mask, state)
+        outs.append(o)
+    frames, stops = decoder.project(torch.stack(outs, dim=1))
+    assert torch.allclose(out.mel, frames, atol=1e-5) and torch.allclose(out.stop_logits, stops, atol=1e-5)
