@@ -142,6 +142,9 @@ class AdditiveAttention(nn.Module):
         attention_dim: Size of the hidden energy space.
     """
 
+    skip_padding: bool = True
+    """Without gradients on CPU, compute energies per run of rows of similar length (see forward)."""
+
     def __init__(self, query_dim: int, memory_dim: int, attention_dim: int) -> None:
         super().__init__()
         self.query_proj = nn.Linear(query_dim, attention_dim, bias=False)
@@ -190,7 +193,8 @@ class AdditiveAttention(nn.Module):
         W, mask = N // B, memory_mask.view(B, -1, S)  # mask (B, 1 or W, S)
         query = self.query_proj(query).view(B, W, 1, -1)  # (N, A) -> (B, W, 1, A)
         features = self._location_features(state)
-        runs = _runs(mask) if memory.device.type == "cpu" and not torch.is_grad_enabled() else [(0, B, S)]
+        skip = self.skip_padding and memory.device.type == "cpu" and not torch.is_grad_enabled()
+        runs = _runs(mask) if skip else [(0, B, S)]
         if runs == [(0, B, S)]:
             energies = self._energies(query, state.keys, features)
         else:

@@ -10,6 +10,7 @@ the recurrent part loops. ``memory_mask`` is True at valid encoder frames.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -59,7 +60,7 @@ class Prenet(nn.Module):
         for i, layer in enumerate(self.layers):
             x = F.relu(layer(x))
             if masks is not None:
-                x = x * masks[i] / (1.0 - self.dropout)
+                x = x * masks[i]
             elif self.dropout > 0:
                 x = F.dropout(x, self.dropout, training=True)
         return x
@@ -68,7 +69,8 @@ class Prenet(nn.Module):
         """Per-item dropout masks for up to ``steps[b]`` steps, item b from ``generators[b]``.
 
         Returns:
-            One (B, max steps, dim) mask per layer (CPU); rows past an item's steps are ones.
+            One (B, max steps, dim) mask per layer (CPU), already scaled by ``1 / (1 - dropout)``;
+            rows past an item's steps are ones.
         """
         total = int(steps.max())
         masks = []
@@ -78,7 +80,7 @@ class Prenet(nn.Module):
             for n, g in zip(steps.tolist(), generators, strict=True):
                 drawn = torch.bernoulli(torch.full((n, dim), 1.0 - self.dropout), generator=g)
                 rows.append(torch.cat([drawn, torch.ones(total - n, dim)]))
-            masks.append(torch.stack(rows))
+            masks.append(torch.stack(rows) / (1.0 - self.dropout))
         return masks
 
 
@@ -122,6 +124,9 @@ class Decoder(nn.Module):
         self.attention = LocationAwareAttention(
             attention_rnn_dim, memory_dim, attention_dim, location_filters, location_kernel
         )
+        # at synthesis the monotonic window gives every item its own extent at every step: runs of
+        # rows of similar length cost more than the padding they skip
+        self.attention.skip_padding = False
         self.decoder_rnn = nn.LSTMCell(attention_rnn_dim + memory_dim, decoder_rnn_dim)
         self.frame_proj = nn.Linear(decoder_rnn_dim + memory_dim, n_mels * reduction_factor)
         self.stop_proj = nn.Linear(decoder_rnn_dim + memory_dim, 1)
@@ -225,7 +230,9 @@ class Decoder(nn.Module):
         attention = MonotonicWindow(self.attention, *window) if window else self.attention
         masks = [m.to(device, memory.dtype) for m in self.prenet.draw_masks(max_steps.cpu(), generators)]
         last_symbol = memory_mask.sum(dim=1) - 1  # (B,)
-        steps = max_steps.clone().to(device)
+        limits = max_steps.to(device)
+        stop_logit_threshold = _logit(stop_threshold)
+        steps = limits.clone()
         stopped = torch.zeros(B, dtype=torch.bool, device=device)
         done = torch.zeros(B, dtype=torch.bool, device=device)
         frame = memory.new_zeros(B, self.n_mels)
@@ -240,8 +247,8 @@ class Decoder(nn.Module):
             weights.append(w)
             frame = frames[:, -1]
             near_end = w.argmax(dim=-1) >= last_symbol - stop_near_end if stop_near_end > 0 else True
-            stop_now = ~done & (torch.sigmoid(stop_logit[:, 0].float()) > stop_threshold) & near_end
-            at_limit = ~done & (n + 1 >= max_steps.to(device))
+            stop_now = ~done & (stop_logit[:, 0] > stop_logit_threshold) & near_end  # sigmoid > threshold
+            at_limit = ~done & (limits <= n + 1)
             steps = torch.where(stop_now | at_limit, torch.full_like(steps, n + 1), steps)
             stopped |= stop_now
             done |= stop_now | at_limit
@@ -251,3 +258,12 @@ class Decoder(nn.Module):
             torch.cat(all_frames, dim=1), torch.cat(stop_logits, dim=1), torch.stack(weights, dim=1)
         )
         return out, steps, stopped
+
+
+def _logit(p: float) -> float:
+    """``log(p / (1 - p))``: ``sigmoid(x) > p`` exactly when ``x > logit(p)``."""
+    if p <= 0.0:
+        return -math.inf
+    if p >= 1.0:
+        return math.inf
+    return math.log(p / (1.0 - p))
