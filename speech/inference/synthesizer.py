@@ -111,7 +111,8 @@ class Synthesizer:
         if not symbols.strip():
             raise SpeechError(f"nothing to say in {text!r}" if text.strip() else "empty text")
         ids = self.tokenizer.encode(symbols)
-        if all(i == self.tokenizer.unk_id for i in ids if not symbols.isspace()):
+        unk = self.tokenizer.unk_id
+        if all(i == unk or not self.tokenizer.decode([i]).strip() for i in ids):  # only unknowns and spaces
             raise SpeechError(f"no character of {text[:40]!r} is known to the model")
         return ids
 
