@@ -6,7 +6,8 @@ Two figures, each timed on the same random batch, runs interleaved (ours, theirs
 medians compared:
 - a training step: forward, MSE on both mel outputs + stop BCE, backward (r = 1 for both);
 - inference time per decoder step: free-running synthesis of the batch for a fixed number of
-  steps (stop disabled on both sides; ours with its monotonic window and per-item dropout).
+  steps (stop disabled on both sides; ours with its monotonic window, end-of-text stop check and
+  per-item dropout, and once more without the window and the check: torchaudio's work).
 The target is ours/torchaudio <= 1.0 for both. Our r = 2 figure is reported too (torchaudio
 only has r = 1): per decoder step and per output frame.
 """
@@ -14,6 +15,7 @@ only has r = 1): per decoder step and per output frame.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import time
 import warnings
@@ -125,6 +127,7 @@ def main() -> None:
     print("parameters:", {k: f"{v / 1e6:.2f} M" for k, v in n_params.items()})
     train = {k: [] for k in models}
     infer = {k: [] for k in models}
+    no_window: list[float] = []  # ours r=1 doing torchaudio's work: no window, no end-of-text stop check
     for _ in range(args.rounds):
         for name, model in models.items():
             model.train()
@@ -133,6 +136,8 @@ def main() -> None:
             model.zero_grad(set_to_none=True)
             model.eval()
             infer[name].append(timed(lambda m=model, n=name: _infer(m, n, batch, args.steps)) / args.steps)
+        plain = lambda: _infer(models["ours r=1"], "ours r=1", batch, args.steps, window=False)  # noqa: E731
+        no_window.append(timed(plain) / args.steps)
     med = {k: (statistics.median(train[k]), statistics.median(infer[k])) for k in models}
     base_train, base_infer = med["torchaudio"]
     print(
@@ -148,10 +153,12 @@ def main() -> None:
             f"{name:<12} {t:12.3f} {t / base_train:7.2f} "
             f"{1e3 * i:14.2f} {i / base_infer:7.2f} {1e3 * i / r:9.2f}"
         )
+    i = statistics.median(no_window)
+    print(f"{'ours r=1 without window':<24} {1e3 * i:14.2f} {i / base_infer:7.2f}   (inference only)")
 
 
 @torch.no_grad()
-def _infer(model, name: str, batch, steps: int) -> None:
+def _infer(model, name: str, batch, steps: int, window: bool = True) -> None:
     tokens, token_lengths, _, _ = batch
     if name == "torchaudio":
         with warnings.catch_warnings():
@@ -160,6 +167,8 @@ def _infer(model, name: str, batch, steps: int) -> None:
         return
     r = model.config.reduction_factor
     cfg = InferenceConfig(stop_threshold=1.0, max_frames_per_symbol=0.0, min_max_frames=steps * r)
+    if not window:
+        cfg = dataclasses.replace(cfg, window_backward=-1, stop_near_end=0)
     model.synthesize(tokens, token_lengths, config=cfg)
 
 
