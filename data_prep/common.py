@@ -352,6 +352,20 @@ def rank(key: str, seed: int = 0) -> str:
     return hashlib.sha1(f"{seed}:{key}".encode()).hexdigest()
 
 
+def hold_out(candidates: list[Candidate], dev: int, test: int, seed: int) -> dict[str, list[Candidate]]:
+    """Hold out utterances by hash rank: the first ``test`` ids by :func:`rank` are test, the next ``dev``.
+
+    Returns:
+        ``{"train", "dev", "test"}``, each split in corpus order.
+    """
+    ranked = sorted(candidates, key=lambda c: rank(c.id, seed))
+    chosen = {c.id: ("test" if i < test else "dev") for i, c in enumerate(ranked[: dev + test])}
+    return {
+        split: [c for c in candidates if chosen.get(c.id, "train") == split]
+        for split in ("train", "dev", "test")
+    }
+
+
 def csv_list(text: str) -> tuple[str, ...]:
     """Argparse type: ``"a,b"`` -> ``("a", "b")``."""
     return tuple(item.strip() for item in text.split(",") if item.strip())

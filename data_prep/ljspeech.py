@@ -29,8 +29,8 @@ from data_prep.common import (
     Skips,
     add_common_args,
     clean_text,
+    hold_out,
     prepare_corpus,
-    rank,
     read_lines,
     require_dir,
     run_options,
@@ -120,12 +120,7 @@ def split_ljspeech(
             f"{metadata}: {len(candidates)} usable lines, too few for {dev} dev and {test} test "
             "utterances plus training data (lower --dev/--test)"
         )
-    ranked = sorted(candidates, key=lambda c: rank(c.id, seed))
-    chosen = {c.id: "test" for c in ranked[:test]} | {c.id: "dev" for c in ranked[test : test + dev]}
-    return {
-        split: [c for c in candidates if chosen.get(c.id, "train") == split]
-        for split in ("train", "dev", "test")
-    }
+    return hold_out(candidates, dev, test, seed)
 
 
 def add_cli(targets: argparse._SubParsersAction) -> None:

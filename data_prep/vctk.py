@@ -30,8 +30,8 @@ from data_prep.common import (
     Skips,
     add_common_args,
     clean_text,
+    hold_out,
     prepare_corpus,
-    rank,
     require_dir,
     run_options,
 )
@@ -148,13 +148,8 @@ def _read_text(path: Path, skips: Skips) -> str | None:
 
 def split_speaker(candidates: list[Candidate], dev: int, test: int, seed: int) -> dict[str, list[Candidate]]:
     """Hold out ``test`` then ``dev`` utterances (by hash rank), keeping at least one for training."""
-    ranked = sorted(candidates, key=lambda c: rank(c.id, seed))
     held = max(0, min(dev + test, len(candidates) - 1))
-    chosen = {c.id: ("test" if i < test else "dev") for i, c in enumerate(ranked[:held])}
-    return {
-        split: [c for c in candidates if chosen.get(c.id, "train") == split]
-        for split in ("train", "dev", "test")
-    }
+    return hold_out(candidates, held - min(test, held), min(test, held), seed)
 
 
 def add_cli(targets: argparse._SubParsersAction) -> None:
