@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 
@@ -9,7 +10,7 @@ import torch
 
 from speech.audio import load
 from speech.data.dataset import pad_sequences
-from speech.decoding import Hypothesis
+from speech.decoding import Hypothesis, SearchConfig
 from speech.errors import SpeechError
 from speech.features import GlobalCMVN, LogMel, LogMelConfig
 
@@ -19,6 +20,11 @@ AudioInput = str | os.PathLike | torch.Tensor
 def model_state(state_dict: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     """The entries of a Lightning state dict under ``prefix.`` with the prefix removed."""
     return {k[len(prefix) + 1 :]: v for k, v in state_dict.items() if k.startswith(prefix + ".")}
+
+
+def with_beam(search: SearchConfig, beam_size: int | None) -> SearchConfig:
+    """The checkpoint's search settings with another beam size (and one best) when one is given."""
+    return search if beam_size is None else dataclasses.replace(search, beam_size=beam_size, nbest=1)
 
 
 def check_device(device: str | torch.device) -> torch.device:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -19,6 +18,7 @@ from speech.inference.common import (
     decode_by_length,
     front_end_from_meta,
     model_state,
+    with_beam,
 )
 from speech.models.las import LASConfig, ListenAttendSpell
 from speech.models.lm import RNNLM, LMConfig
@@ -103,11 +103,7 @@ class Transcriber:
         Raises:
             AudioError: A file cannot be read (see :func:`speech.audio.load`).
         """
-        search = (
-            self.search
-            if beam_size is None
-            else dataclasses.replace(self.search, beam_size=beam_size, nbest=1)
-        )
+        search = with_beam(self.search, beam_size)
 
         def decode(feats: torch.Tensor, frame_lengths: torch.Tensor):
             return self.model.decode(
