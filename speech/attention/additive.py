@@ -85,20 +85,6 @@ def _initial_weights(memory_mask: torch.Tensor) -> torch.Tensor:
     return weights
 
 
-def _tanh_(x: torch.Tensor) -> torch.Tensor:
-    """``tanh(x)``, overwriting ``x`` where autograd allows it.
-
-    Without gradients on CPU it is computed as ``2 sigmoid(2x) - 1``: ATen's CPU tanh
-    (Sleef's ``tanhf``) costs about three times its sigmoid, and the energies' tanh is the
-    largest cost of a decoding step. The two agree to about 2e-7.
-    """
-    if x.requires_grad:
-        return torch.tanh(x)
-    if x.device.type != "cpu":
-        return x.tanh_()
-    return torch.sigmoid(x.mul_(2), out=x).mul_(2).sub_(1)
-
-
 def _runs(mask: torch.Tensor, ratio: float = 0.75, max_runs: int = 4) -> list[tuple[int, int, int]]:
     """Runs ``(first, end, frames)`` of consecutive memory rows of similar valid extents.
 
@@ -143,7 +129,11 @@ class AdditiveAttention(nn.Module):
     """
 
     skip_padding: bool = True
-    """Without gradients on CPU, compute energies per run of rows of similar length (see forward)."""
+    """Without gradients on CPU, compute energies per run of rows of similar length (see forward).
+
+    This needs ``memory_mask`` to mark padding only (valid frames first): the previous weights
+    past a row's last valid frame must be zero. :class:`MonotonicWindow` turns it off.
+    """
 
     def __init__(self, query_dim: int, memory_dim: int, attention_dim: int) -> None:
         super().__init__()
@@ -156,21 +146,34 @@ class AdditiveAttention(nn.Module):
         weights = _initial_weights(memory_mask)
         return AttentionState(self.memory_proj(memory), weights, weights.clone())
 
-    def _location_features(self, state: AttentionState) -> torch.Tensor | None:
-        """Features (N, S, C) of the previous weights for the location term; none here."""
+    def _location_features(self, weights: torch.Tensor, cumulative: torch.Tensor) -> torch.Tensor | None:
+        """Location features (n, s, C) of the previous and cumulative weights (n, s); none here."""
         return None
 
-    def _add_location(self, hidden: torch.Tensor, features: torch.Tensor | None) -> torch.Tensor:
-        """``hidden`` (b, W, s, A) plus the location term of ``features`` (b W, s, C); none here."""
+    def _add_location(
+        self, hidden: torch.Tensor, features: torch.Tensor | None, alpha: float
+    ) -> torch.Tensor:
+        """``hidden`` (b, W, s, A) plus ``alpha`` times the location term of ``features`` (b W, s, C)."""
         return hidden
 
     def _energies(
         self, query: torch.Tensor, keys: torch.Tensor, features: torch.Tensor | None
     ) -> torch.Tensor:
-        """Energies (b, W, s) of queries (b, W, 1, A) over keys (b, s, A)."""
-        hidden = keys.unsqueeze(1) + query  # (b, 1, s, A) + (b, W, 1, A) -> (b, W, s, A)
-        hidden = _tanh_(self._add_location(hidden, features))
-        return self.energy(hidden).squeeze(-1)  # (b, W, s, 1) -> (b, W, s)
+        """Energies (b, W, s) of queries (b, W, 1, A) over keys (b, s, A), up to a constant per row.
+
+        Without gradients on CPU, ``w^T tanh(h)`` is computed as ``2 w^T sigmoid(2 h)``, which
+        differs from it by ``sum(w)``, the same for every frame, so the softmax is unchanged
+        (they agree to about 1e-7): ATen's CPU tanh (Sleef's ``tanhf``) costs about three times
+        its sigmoid, the energies' tanh is the largest cost of a decoding step, and the factors
+        of 2 fold into the small query and location weights. All of it happens in one buffer.
+        """
+        if torch.is_grad_enabled() or query.device.type != "cpu":
+            hidden = keys.unsqueeze(1) + query  # (b, 1, s, A) + (b, W, 1, A) -> (b, W, s, A)
+            hidden = torch.tanh(self._add_location(hidden, features, 1.0))
+            return self.energy(hidden).squeeze(-1)  # (b, W, s, 1) -> (b, W, s)
+        hidden = torch.add(query * 2, keys.unsqueeze(1), alpha=2)  # 2 (q + k), (b, W, s, A)
+        hidden = torch.sigmoid(self._add_location(hidden, features, 2.0), out=hidden)
+        return self.energy(hidden).squeeze(-1).mul_(2)
 
     def forward(
         self, query: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor, state: AttentionState
@@ -192,16 +195,17 @@ class AdditiveAttention(nn.Module):
         (B, S, _), N = memory.shape, query.shape[0]
         W, mask = N // B, memory_mask.view(B, -1, S)  # mask (B, 1 or W, S)
         query = self.query_proj(query).view(B, W, 1, -1)  # (N, A) -> (B, W, 1, A)
-        features = self._location_features(state)
         skip = self.skip_padding and memory.device.type == "cpu" and not torch.is_grad_enabled()
         runs = _runs(mask) if skip else [(0, B, S)]
         if runs == [(0, B, S)]:
+            features = self._location_features(state.weights, state.cumulative)
             energies = self._energies(query, state.keys, features)
         else:
             energies = query.new_full((B, W, S), float("-inf"))
             for b0, b1, s in runs:
-                run_features = None if features is None else features[b0 * W : b1 * W, :s]
-                energies[b0:b1, :, :s] = self._energies(query[b0:b1], state.keys[b0:b1, :s], run_features)
+                rows = slice(b0 * W, b1 * W)  # weights past s are exactly 0, so the truncated conv is exact
+                features = self._location_features(state.weights[rows, :s], state.cumulative[rows, :s])
+                energies[b0:b1, :, :s] = self._energies(query[b0:b1], state.keys[b0:b1, :s], features)
         weights = masked_softmax(energies, mask)
         context = torch.bmm(weights.to(memory.dtype), memory)  # (B, W, S) @ (B, S, D) -> (B, W, D)
         weights, context = weights.view(N, S), context.view(N, -1)  # (B, W, .) -> (N, .)
@@ -235,18 +239,19 @@ class LocationAwareAttention(AdditiveAttention):
         self.location_conv = nn.Conv1d(2, n_filters, kernel_size, padding=kernel_size // 2, bias=False)
         self.location_proj = nn.Linear(n_filters, attention_dim, bias=False)
 
-    def _location_features(self, state: AttentionState) -> torch.Tensor:
-        stacked = torch.stack([state.weights, state.cumulative], dim=1)  # (N, 2, S)
+    def _location_features(self, weights: torch.Tensor, cumulative: torch.Tensor) -> torch.Tensor:
+        stacked = torch.stack([weights, cumulative], dim=1)  # (n, 2, s)
         stacked = stacked.to(self.location_conv.weight.dtype)
-        return self.location_conv(stacked).transpose(1, 2)  # (N, C, S) -> (N, S, C)
+        return self.location_conv(stacked).transpose(1, 2)  # (n, C, s) -> (n, s, C)
 
-    def _add_location(self, hidden: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    def _add_location(self, hidden: torch.Tensor, features: torch.Tensor, alpha: float) -> torch.Tensor:
         weight = self.location_proj.weight  # (A, C)
         if hidden.requires_grad or not hidden.dtype == features.dtype == weight.dtype:
-            return hidden + self.location_proj(features).view(hidden.shape)  # (b W, s, A) -> (b, W, s, A)
+            location = self.location_proj(features).view(hidden.shape)  # (b W, s, A) -> (b, W, s, A)
+            return hidden + (location if alpha == 1 else alpha * location)
         # In place, as one matmul-add: no (b, W, s, A) temporary (the same sums, the same result).
         flat = hidden.view(-1, weight.shape[0])  # (b, W, s, A) -> (b W s, A)
-        flat.addmm_(features.reshape(-1, weight.shape[1]), weight.t())  # (b W, s, C) -> (b W s, C)
+        flat.addmm_(features.reshape(-1, weight.shape[1]), weight.t(), alpha=alpha)  # (b W s, C) @ (C, A)
         return hidden
 
 
@@ -266,6 +271,7 @@ class MonotonicWindow(nn.Module):
 
     def __init__(self, attention: AdditiveAttention, backward: int = 1, forward: int = 3) -> None:
         super().__init__()
+        attention.skip_padding = False  # the window is not a padding mask: weights lie past its end
         self.attention = attention
         self.backward = backward
         self.forward_frames = forward
