@@ -153,12 +153,18 @@ def test_queries_sharing_a_memory_row_match_a_repeated_memory(make):
 
 @pytest.mark.parametrize("make", MECHANISMS)
 def test_inference_matches_the_differentiable_path(make):
+    # Without gradients on CPU: runs of similar lengths, tanh through sigmoid, the location
+    # convolution as a matmul over windows; two queries per memory row, three steps.
     torch.manual_seed(0)
     att = make()
-    query, memory, mask = make_inputs()
-    state = att.init_state(memory, mask)
-    trained = att(query, memory, mask, state)
-    with torch.no_grad():
-        inferred = att(query, memory, mask, state)
-    torch.testing.assert_close(inferred.context, trained.context.detach(), atol=1e-6, rtol=1e-5)
-    torch.testing.assert_close(inferred.weights, trained.weights.detach(), atol=1e-6, rtol=1e-5)
+    _, memory, mask = make_inputs()
+    query = torch.randn(6, 6, generator=torch.Generator().manual_seed(1))
+    trained = inferred = att.init_state(memory, mask).select_beams(torch.arange(3).repeat_interleave(2).view(3, 2))
+    for _ in range(3):
+        trained = att(query, memory, mask, trained)
+        with torch.no_grad():
+            inferred = att(query, memory, mask, inferred)
+        torch.testing.assert_close(inferred.context, trained.context.detach(), atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(inferred.weights, trained.weights.detach(), atol=1e-6, rtol=1e-5)
+        trained, inferred = trained.state, inferred.state
+        query = query.flip(0)
