@@ -1,5 +1,8 @@
 """Attention mechanisms shared by the LAS speller, the ST decoder and Tacotron2.
 
+Location-aware attention has a multi-head form (:class:`MultiHeadLocationAwareAttention`)
+for the speller.
+
 Every mechanism has ``init_state(memory, memory_mask)`` and
 ``forward(query, memory, memory_mask, state) -> AttentionOutput(context, weights, state)``,
 with ``memory_mask`` True at valid frames.
@@ -16,6 +19,7 @@ from speech.attention.additive import (
     memory_rows,
 )
 from speech.attention.guided import guided_attention_loss, guided_attention_weights
+from speech.attention.multihead import MultiHeadLocationAwareAttention, MultiHeadState
 
 __all__ = [
     "AdditiveAttention",
@@ -23,6 +27,8 @@ __all__ = [
     "AttentionState",
     "LocationAwareAttention",
     "MonotonicWindow",
+    "MultiHeadLocationAwareAttention",
+    "MultiHeadState",
     "beam_memory_rows",
     "guided_attention_loss",
     "guided_attention_weights",

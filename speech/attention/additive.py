@@ -12,11 +12,14 @@ attend over memory row ``b``, which is broadcast and never copied per query.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+if TYPE_CHECKING:
+    from speech.attention.multihead import MultiHeadState
 
 
 class AttentionState(NamedTuple):
@@ -72,11 +75,11 @@ def beam_memory_rows(beams: torch.Tensor, n_queries: int, n_memory: int) -> torc
 
 
 class AttentionOutput(NamedTuple):
-    """Result of one attention step: context (B, D_memory), weights (B, S), next state."""
+    """Result of one attention step: context (N, D_memory), weights (N, S), next state."""
 
     context: torch.Tensor
     weights: torch.Tensor
-    state: AttentionState
+    state: AttentionState | MultiHeadState
 
 
 def _initial_weights(memory_mask: torch.Tensor) -> torch.Tensor:

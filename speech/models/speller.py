@@ -1,4 +1,4 @@
-"""The Listen-Attend-Spell speller: an LSTM decoder with location-aware attention.
+"""The Listen-Attend-Spell speller: an LSTM decoder with location-aware attention (one head or several).
 
 Each step feeds ``[embedding(previous token); previous context]`` to a stack of LSTM cells,
 attends over the listener's memory with the top cell's output as the query, and predicts the
@@ -15,7 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speech.attention import AttentionState, LocationAwareAttention, beam_memory_rows, memory_rows
+from speech.attention import (
+    AttentionState,
+    LocationAwareAttention,
+    MultiHeadLocationAwareAttention,
+    MultiHeadState,
+    beam_memory_rows,
+    memory_rows,
+)
 
 
 @dataclass
@@ -28,7 +35,10 @@ class SpellerConfig:
         embed_dim: Token embedding size.
         hidden_size: LSTM cell size.
         n_layers: Stacked LSTM cells.
-        attention_dim: Hidden size of the attention energies.
+        attention_dim: Hidden size of the attention energies (of all heads together).
+        attention_heads: Heads of the location-aware attention; above 1, each head has
+            ``attention_dim / attention_heads`` units and their contexts are projected to one
+            (:class:`~speech.attention.MultiHeadLocationAwareAttention`).
         location_filters: Channels of the location convolution.
         location_kernel: Width of the location convolution (odd).
         dropout: Dropout on the embedding and the cell outputs.
@@ -40,9 +50,17 @@ class SpellerConfig:
     hidden_size: int = 512
     n_layers: int = 1
     attention_dim: int = 256
+    attention_heads: int = 1
     location_filters: int = 16
     location_kernel: int = 15
     dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.attention_heads < 1 or self.attention_dim % self.attention_heads:
+            raise ValueError(
+                f"speller.attention_dim ({self.attention_dim}) must be a multiple of "
+                f"speller.attention_heads ({self.attention_heads})"
+            )
 
 
 class SpellerState(NamedTuple):
@@ -58,7 +76,7 @@ class SpellerState(NamedTuple):
     h: torch.Tensor  # (L, N, H)
     c: torch.Tensor  # (L, N, H)
     context: torch.Tensor  # (N, D)
-    attention: AttentionState
+    attention: AttentionState | MultiHeadState
 
     def select(self, rows: torch.Tensor) -> SpellerState:
         """Keep (or repeat) the hypothesis rows ``rows`` (N',); each gets its own memory row."""
@@ -75,7 +93,7 @@ class SpellerState(NamedTuple):
         return self._take(groups, beams.reshape(-1), self.attention.select_beams(beams))
 
     def _take(
-        self, groups: torch.Tensor | None, rows: torch.Tensor, attention: AttentionState
+        self, groups: torch.Tensor | None, rows: torch.Tensor, attention: AttentionState | MultiHeadState
     ) -> SpellerState:
         """The memory rows ``groups`` (all when None) and the hypothesis rows ``rows``."""
         memory, mask = self.memory, self.memory_mask
@@ -114,13 +132,12 @@ class Speller(nn.Module):
         self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
         sizes = [config.embed_dim + config.memory_dim] + [config.hidden_size] * (config.n_layers - 1)
         self.cells = nn.ModuleList(nn.LSTMCell(n, config.hidden_size) for n in sizes)
-        self.attention = LocationAwareAttention(
-            config.hidden_size,
-            config.memory_dim,
-            config.attention_dim,
-            config.location_filters,
-            config.location_kernel,
-        )
+        sizes = (config.hidden_size, config.memory_dim, config.attention_dim)
+        location = (config.location_filters, config.location_kernel)
+        if config.attention_heads == 1:
+            self.attention = LocationAwareAttention(*sizes, *location)
+        else:
+            self.attention = MultiHeadLocationAwareAttention(*sizes, config.attention_heads, *location)
         self.output = nn.Sequential(
             nn.Linear(config.hidden_size + config.memory_dim, config.hidden_size),
             nn.Tanh(),

@@ -159,7 +159,9 @@ def test_inference_matches_the_differentiable_path(make):
     att = make()
     _, memory, mask = make_inputs()
     query = torch.randn(6, 6, generator=torch.Generator().manual_seed(1))
-    trained = inferred = att.init_state(memory, mask).select_beams(torch.arange(3).repeat_interleave(2).view(3, 2))
+    trained = inferred = att.init_state(memory, mask).select_beams(
+        torch.arange(3).repeat_interleave(2).view(3, 2)
+    )
     for _ in range(3):
         trained = att(query, memory, mask, trained)
         with torch.no_grad():

@@ -9,10 +9,16 @@ from speech.models.lm import RNNLM, LMConfig
 V = 10  # pad 0, bos 1, eos 2, unk 3, tokens 4..9
 
 
-def tiny_config(ctc_weight=0.3, **listener):
+def tiny_config(ctc_weight=0.3, heads=1, **listener):
     lc = dict(input_dim=8, hidden_size=16, n_layers=2, n_pyramid=2, dropout=0.0) | listener
     speller = dict(
-        embed_dim=8, hidden_size=32, attention_dim=16, location_filters=4, location_kernel=5, dropout=0.0
+        embed_dim=8,
+        hidden_size=32,
+        attention_dim=16,
+        attention_heads=heads,
+        location_filters=4,
+        location_kernel=5,
+        dropout=0.0,
     )
     return LASConfig(vocab_size=V, listener=lc, speller=speller, ctc_weight=ctc_weight, label_smoothing=0.0)
 
@@ -45,9 +51,10 @@ def test_listener_padding_invariance_and_reduction(conv, n_pyramid):
         torch.testing.assert_close(out.memory[i, :m], alone.memory[0, :m], atol=1e-5, rtol=1e-4)
 
 
-def test_loss_shapes_and_every_parameter_gets_a_gradient():
+@pytest.mark.parametrize("heads", [1, 2])
+def test_loss_shapes_and_every_parameter_gets_a_gradient(heads):
     torch.manual_seed(0)
-    model = ListenAttendSpell(tiny_config(conv_channels=4))
+    model = ListenAttendSpell(tiny_config(heads=heads, conv_channels=4))
     feats, lengths, targets, target_lengths = batch()
     out = model(feats, lengths, targets, target_lengths, sampling_probability=0.5)
     assert out.attention.shape == (3, 6, 10)  # U + 1 steps x 40 // 4 frames
@@ -65,9 +72,10 @@ def test_no_ctc_head_when_weight_is_zero():
     assert out.ctc_loss == 0 and torch.allclose(out.loss, out.attention_loss)
 
 
-def test_overfit_a_handful_of_utterances_to_zero_errors():
+@pytest.mark.parametrize("heads", [1, 2])
+def test_overfit_a_handful_of_utterances_to_zero_errors(heads):
     torch.manual_seed(0)
-    model = ListenAttendSpell(tiny_config(ctc_weight=0.3))
+    model = ListenAttendSpell(tiny_config(ctc_weight=0.3, heads=heads))
     feats, lengths, targets, target_lengths = batch(lengths=(40, 36, 32, 28), target_lengths=(5, 4, 3, 4))
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(150):
@@ -85,10 +93,12 @@ def test_overfit_a_handful_of_utterances_to_zero_errors():
     assert [h[0].tokens for h in hyps] == refs
 
 
-@pytest.mark.parametrize(("ctc_weight", "with_lm"), [(0.0, False), (0.5, False), (0.5, True)])
-def test_batched_search_equals_one_utterance_at_a_time(ctc_weight, with_lm):
+@pytest.mark.parametrize(
+    ("ctc_weight", "with_lm", "heads"), [(0.0, False, 1), (0.5, False, 1), (0.5, True, 1), (0.5, False, 2)]
+)
+def test_batched_search_equals_one_utterance_at_a_time(ctc_weight, with_lm, heads):
     torch.manual_seed(0)
-    model = ListenAttendSpell(tiny_config(ctc_weight=0.3)).eval()
+    model = ListenAttendSpell(tiny_config(ctc_weight=0.3, heads=heads)).eval()
     lm = RNNLM(LMConfig(vocab_size=V, embed_dim=8, hidden_size=16)).eval() if with_lm else None
     feats, lengths, _, _ = batch(lengths=(40, 29, 17, 36), target_lengths=(5, 3, 2, 4))
     search = SearchConfig(beam_size=4, max_length_ratio=1.0, min_length_ratio=0.3, nbest=2)
@@ -110,9 +120,10 @@ def test_batched_search_equals_one_utterance_at_a_time(ctc_weight, with_lm):
                 assert a.score == pytest.approx(b.score, abs=1e-4)
 
 
-def test_speller_beam_selection_matches_row_selection():
+@pytest.mark.parametrize("heads", [1, 2])
+def test_speller_beam_selection_matches_row_selection(heads):
     torch.manual_seed(0)
-    model = ListenAttendSpell(tiny_config()).eval()
+    model = ListenAttendSpell(tiny_config(heads=heads)).eval()
     feats, lengths, _, _ = batch()
     with torch.no_grad():
         enc = model.listener(feats, lengths)
@@ -130,3 +141,8 @@ def test_speller_beam_selection_matches_row_selection():
         a, _ = speller.score(last[:2], speller.select_beams(shared, torch.tensor([[3, 2]])))
         b, _ = speller.score(last[:2], speller.select(flat, torch.tensor([3, 2])))
         torch.testing.assert_close(a, b)
+
+
+def test_attention_heads_must_divide_the_attention_size():
+    with pytest.raises(ValueError, match="multiple of speller.attention_heads"):
+        tiny_config(heads=3)

@@ -7,10 +7,16 @@ from speech.models.translator import SpeechTranslator, TranslatorConfig
 V, V_SRC = 12, 9  # target and source vocabularies: pad 0, bos 1, eos 2, unk 3, tokens 4..
 
 
-def tiny_config(ctc_weight=0.3, source_vocab_size=V_SRC):
+def tiny_config(ctc_weight=0.3, source_vocab_size=V_SRC, heads=1):
     listener = dict(input_dim=8, hidden_size=16, n_layers=2, n_pyramid=2, dropout=0.0)
     speller = dict(
-        embed_dim=8, hidden_size=32, attention_dim=16, location_filters=4, location_kernel=5, dropout=0.0
+        embed_dim=8,
+        hidden_size=32,
+        attention_dim=16,
+        attention_heads=heads,
+        location_filters=4,
+        location_kernel=5,
+        dropout=0.0,
     )
     return TranslatorConfig(
         vocab_size=V,
@@ -37,9 +43,10 @@ def batch(lengths=(40, 29, 17), target_lengths=(5, 3, 2), source_lengths=(4, 3, 
     return feats, torch.tensor(lengths), targets, target_lens, source, source_lens
 
 
-def test_multitask_loss_and_every_parameter_gets_a_gradient():
+@pytest.mark.parametrize("heads", [1, 2])
+def test_multitask_loss_and_every_parameter_gets_a_gradient(heads):
     torch.manual_seed(0)
-    model = SpeechTranslator(tiny_config(ctc_weight=0.4))
+    model = SpeechTranslator(tiny_config(ctc_weight=0.4, heads=heads))
     assert model.ctc.proj.out_features == V_SRC and model.speller.vocab_size == V
     feats, lengths, targets, target_lengths, source, source_lengths = batch()
     out = model(feats, lengths, targets, target_lengths, source, source_lengths, sampling_probability=0.5)

@@ -95,16 +95,25 @@ def test_ddp_two_cpu_processes(asr_data, tmp_path):
     assert torch.load(exp / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 2
 
 
-@pytest.mark.parametrize("precision", ["bf16-mixed"])
-def test_bf16_autocast_training_runs_on_cpu(asr_data, tmp_path, precision):
+@pytest.mark.parametrize(("precision", "heads"), [("bf16-mixed", 1), ("bf16-mixed", 2)])
+def test_bf16_autocast_training_runs_on_cpu(asr_data, tmp_path, precision, heads):
     out = train_asr(
         None,
         tmp_path / "exp",
         SMOKE
         + data_overrides(asr_data)
-        + ["trainer.max_steps=1", f"trainer.precision={precision}", "trainer.accelerator=cpu"],
+        + [
+            "trainer.max_steps=1",
+            f"trainer.precision={precision}",
+            "trainer.accelerator=cpu",
+            f"model.speller.attention_heads={heads}",
+        ],
     )
-    assert out.is_file()
+    transcriber = Transcriber.from_checkpoint(out)
+    attention = transcriber.model.speller.attention
+    assert len(getattr(attention, "heads", [attention])) == heads
+    wav = sorted((asr_data["corpus"] / "wavs" / "test").iterdir())[0]
+    assert isinstance(transcriber.transcribe([wav], beam_size=2)[0].text, str)
 
 
 def test_language_model_training_and_shallow_fusion(asr_data, tmp_path, capsys):

@@ -1,0 +1,110 @@
+import pytest
+import torch
+
+from speech.attention import LocationAwareAttention, MultiHeadLocationAwareAttention
+
+
+def make_inputs(lengths=(7, 4, 2), width=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    S = max(lengths)
+    memory = torch.randn(len(lengths), S, 5, generator=g)
+    mask = torch.arange(S)[None, :] < torch.tensor(lengths)[:, None]
+    query = torch.randn(len(lengths) * width, 6, generator=g)
+    return query, memory * mask[..., None], mask
+
+
+def make(heads=2):
+    torch.manual_seed(0)
+    return MultiHeadLocationAwareAttention(6, 5, 8, heads, n_filters=3, kernel_size=5)
+
+
+def beams(n_memory, width):
+    return torch.arange(n_memory).repeat_interleave(width).view(n_memory, width)
+
+
+def test_shapes_heads_and_masking():
+    att = make(heads=2)
+    query, memory, mask = make_inputs()
+    state = att.init_state(memory, mask).select_beams(beams(3, 2))
+    for _ in range(3):
+        out = att(query, memory, mask, state)
+        state = out.state
+        assert out.context.shape == (6, 5) and out.weights.shape == (6, 7)
+        assert len(state.heads) == 2 and all(h.weights.shape == (6, 7) for h in state.heads)
+        torch.testing.assert_close(out.weights, (state.heads[0].weights + state.heads[1].weights) / 2)
+        torch.testing.assert_close(out.weights.sum(-1), torch.ones(6))
+        assert torch.all(out.weights.view(3, 2, 7)[~mask[:, None].expand(3, 2, 7)] == 0)
+        query = query.flip(0)
+    # the heads differ: their own projections and location filters
+    assert not torch.allclose(state.heads[0].weights, state.heads[1].weights)
+
+
+def test_one_head_is_a_location_aware_attention_with_an_output_projection():
+    att = make(heads=1)
+    single = LocationAwareAttention(6, 5, 8, n_filters=3, kernel_size=5)
+    single.load_state_dict(
+        {k.removeprefix("heads.0."): v for k, v in att.state_dict().items() if "heads" in k}
+    )
+    query, memory, mask = make_inputs(width=1)
+    a = att(query, memory, mask, att.init_state(memory, mask))
+    b = single(query, memory, mask, single.init_state(memory, mask))
+    torch.testing.assert_close(a.weights, b.weights)
+    torch.testing.assert_close(a.context, att.output(b.context))
+
+
+@pytest.mark.parametrize("grad", [True, False])  # without gradients, padding is skipped
+def test_padding_invariance(grad):
+    att = make(heads=2)
+    query, memory, mask = make_inputs(width=1)
+    with torch.set_grad_enabled(grad):
+        batch_state = att.init_state(memory, mask)
+        singles = [
+            att.init_state(memory[i : i + 1, :n], mask[i : i + 1, :n]) for i, n in enumerate((7, 4, 2))
+        ]
+        for _ in range(3):
+            out = att(query, memory, mask, batch_state)
+            for i, n in enumerate((7, 4, 2)):
+                alone = att(query[i : i + 1], memory[i : i + 1, :n], mask[i : i + 1, :n], singles[i])
+                torch.testing.assert_close(out.context[i], alone.context[0], atol=1e-6, rtol=1e-5)
+                torch.testing.assert_close(out.weights[i, :n], alone.weights[0], atol=1e-6, rtol=1e-5)
+                singles[i] = alone.state
+            batch_state = out.state
+
+
+def test_inference_matches_the_differentiable_path_and_beam_selection():
+    att = make(heads=2)
+    query, memory, mask = make_inputs()
+    trained = inferred = att.init_state(memory, mask).select_beams(beams(3, 2))
+    for _ in range(3):
+        trained = att(query, memory, mask, trained)
+        with torch.no_grad():
+            inferred = att(query, memory, mask, inferred)
+        torch.testing.assert_close(inferred.context, trained.context.detach(), atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(inferred.weights, trained.weights.detach(), atol=1e-6, rtol=1e-5)
+        trained, inferred = trained.state, inferred.state
+    picked = inferred.select_beams(torch.tensor([[1, 0], [5, 5]]))  # memory row 1 drops out
+    for head, before in zip(picked.heads, inferred.heads, strict=True):
+        torch.testing.assert_close(head.keys, before.keys[[0, 2]])
+        torch.testing.assert_close(head.cumulative, before.cumulative[[1, 0, 5, 5]])
+    flat = inferred.select(torch.tensor([1, 0, 5, 5]))
+    for head, before in zip(flat.heads, inferred.heads, strict=True):
+        torch.testing.assert_close(head.keys, before.keys[[0, 0, 2, 2]])
+
+
+def test_every_parameter_gets_a_gradient():
+    att = make(heads=2)
+    query, memory, mask = make_inputs(width=1)
+    state = att.init_state(memory, mask)
+    loss = 0
+    for _ in range(2):
+        out = att(query, memory, mask, state)
+        state = out.state
+        loss = loss + out.context.pow(2).sum()
+    loss.backward()
+    for name, p in att.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_heads_must_divide_the_attention_size():
+    with pytest.raises(ValueError, match="multiple of n_heads"):
+        MultiHeadLocationAwareAttention(6, 5, 8, 3)
