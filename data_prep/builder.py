@@ -121,8 +121,9 @@ class CorpusPlan:
 
 def options_digest(name: str, options: dict[str, Any]) -> str:
     """sha256 of a corpus name, :data:`FORMAT_VERSION` and the options (the marker's hash)."""
-    blob = json.dumps({"corpus": name, "version": FORMAT_VERSION, "options": options},
-                      sort_keys=True, default=str)
+    blob = json.dumps(
+        {"corpus": name, "version": FORMAT_VERSION, "options": options}, sort_keys=True, default=str
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -156,12 +157,16 @@ class CorpusSummary:
             head = f"{self.name}: {self.out} is up to date (same options); delete {DONE} there to regenerate"
         else:
             minutes, seconds = divmod(round(self.seconds), 60)
-            head = (f"{self.name}: {self.synthesized} audio files in {minutes}m{seconds:02d}s, "
-                    f"{self.dropped} dropped (spoken words differ from the text) -> {self.out}")
+            head = (
+                f"{self.name}: {self.synthesized} audio files in {minutes}m{seconds:02d}s, "
+                f"{self.dropped} dropped (spoken words differ from the text) -> {self.out}"
+            )
         width = max([len("manifest")] + [len(m.path) for m in self.manifests])
         rows = [head, f"{'manifest':<{width}}  {'split':<5}  {'utts':>6}  {'hours':>7}  {'speakers':>8}"]
-        rows += [f"{m.path:<{width}}  {m.split:<5}  {m.utterances:>6}  {m.hours:>7.3f}  {m.speakers:>8}"
-                 for m in self.manifests]
+        rows += [
+            f"{m.path:<{width}}  {m.split:<5}  {m.utterances:>6}  {m.hours:>7.3f}  {m.speakers:>8}"
+            for m in self.manifests
+        ]
         rows += [f"dropped {reason}" for reason in self.drop_reasons[:5]]
         rows += [f"... and {len(self.drop_reasons) - 5} more"] if len(self.drop_reasons) > 5 else []
         return "\n".join(rows)
@@ -196,8 +201,13 @@ def build_corpus(plan: CorpusPlan, jobs: int = 1, progress: bool = True) -> Corp
     summary = _write_manifests(plan, results)
     summary.seconds = time.monotonic() - start
     with atomic_write(out / DONE) as f:
-        marker = {"corpus": plan.name, "options_sha256": plan.digest, "options": plan.options,
-                  "manifests": [asdict(m) for m in summary.manifests], "dropped": summary.dropped}
+        marker = {
+            "corpus": plan.name,
+            "options_sha256": plan.digest,
+            "options": plan.options,
+            "manifests": [asdict(m) for m in summary.manifests],
+            "dropped": summary.dropped,
+        }
         json.dump(marker, f, indent=1, sort_keys=True, default=str)
     (out / PARTIAL).unlink(missing_ok=True)
     shutil.rmtree(out / _WORK, ignore_errors=True)
@@ -230,8 +240,9 @@ def _read_marker(path: Path, corpus: str) -> dict[str, Any]:
     if not isinstance(marker, dict):
         return {}
     if marker.get("corpus") not in (None, corpus):
-        raise SpeechError(f"{path.parent} holds the '{marker['corpus']}' corpus; "
-                          f"choose another --out for '{corpus}'")
+        raise SpeechError(
+            f"{path.parent} holds the '{marker['corpus']}' corpus; choose another --out for '{corpus}'"
+        )
     return marker
 
 
@@ -266,8 +277,13 @@ def _outputs(plan: CorpusPlan) -> list[str]:
 def _synthesize_all(plan: CorpusPlan, workers: int, progress: bool) -> dict[str, tuple[float | None, str]]:
     """Run every job; ``{job id: (duration or None when dropped, drop reason)}``."""
     run = partial(_run_job, plan.out)
-    bar = tqdm(total=len(plan.jobs), desc=f"{plan.name}: synthesizing", unit="utt",
-               disable=None if progress else True, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(plan.jobs),
+        desc=f"{plan.name}: synthesizing",
+        unit="utt",
+        disable=None if progress else True,
+        dynamic_ncols=True,
+    )
     results: dict[str, tuple[float | None, str]] = {}
     with bar:
         if workers <= 1 or len(plan.jobs) <= 1:
@@ -317,17 +333,33 @@ def _write_manifests(plan: CorpusPlan, results: dict[str, tuple[float | None, st
             job, (duration, _) = jobs[entry.job_id], results[entry.job_id]
             if duration is None:
                 continue
-            utterances.append(Utterance(
-                id=job.id, audio=posixpath.relpath(job.audio, folder), duration=duration,
-                sample_rate=job.sample_rate, text=job.text, translation=entry.translation,
-                speaker=job.voice.spec, lang=plan.lang, target_lang=entry.target_lang))
+            utterances.append(
+                Utterance(
+                    id=job.id,
+                    audio=posixpath.relpath(job.audio, folder),
+                    duration=duration,
+                    sample_rate=job.sample_rate,
+                    text=job.text,
+                    translation=entry.translation,
+                    speaker=job.voice.spec,
+                    lang=plan.lang,
+                    target_lang=entry.target_lang,
+                )
+            )
         if not utterances:
             raise SpeechError(f"{plan.out / manifest.path}: every utterance was dropped; check the voices")
         write_manifest(utterances, plan.out / manifest.path)
         hours = sum(u.duration for u in utterances) / 3600
         speakers = len({u.speaker for u in utterances})
-        summaries.append(ManifestSummary(manifest.path, manifest.split, len(utterances), round(hours, 4),
-                                         speakers))
+        summaries.append(
+            ManifestSummary(manifest.path, manifest.split, len(utterances), round(hours, 4), speakers)
+        )
     dropped = sorted(f"{job_id}: {reason}" for job_id, (d, reason) in results.items() if d is None)
-    return CorpusSummary(plan.name, str(plan.out), summaries, synthesized=len(results) - len(dropped),
-                         dropped=len(dropped), drop_reasons=dropped)
+    return CorpusSummary(
+        plan.name,
+        str(plan.out),
+        summaries,
+        synthesized=len(results) - len(dropped),
+        dropped=len(dropped),
+        drop_reasons=dropped,
+    )

@@ -50,11 +50,15 @@ DEFAULT_VOICES = ("slt", "rms", "awb", "kal16", "en-us+m3", "en-us+f3", "en-gb+m
 FLITE_ONLY = ("slt", "rms", "awb", "kal16")
 ASR_RATE = 16000
 TTS_RATE = 22050
-_MINI_HELP = ("English cardinal numbers (num2words) spoken by flite and espeak-ng voices with tempo and "
-              "pitch jitter: 16 kHz ASR/ST manifests OUT/{train,dev,test}.jsonl (French translation) and "
-              "OUT/de/*.jsonl (German), plus 22.05 kHz single-voice TTS manifests OUT/tts/*.jsonl.")
-_DING_HELP = ("English sentences (3-20 words) with German translations from the Ding dictionary, spoken by "
-              "flite voices with tempo and pitch jitter: 16 kHz manifests OUT/{train,dev,test}.jsonl.")
+_MINI_HELP = (
+    "English cardinal numbers (num2words) spoken by flite and espeak-ng voices with tempo and "
+    "pitch jitter: 16 kHz ASR/ST manifests OUT/{train,dev,test}.jsonl (French translation) and "
+    "OUT/de/*.jsonl (German), plus 22.05 kHz single-voice TTS manifests OUT/tts/*.jsonl."
+)
+_DING_HELP = (
+    "English sentences (3-20 words) with German translations from the Ding dictionary, spoken by "
+    "flite voices with tempo and pitch jitter: 16 kHz manifests OUT/{train,dev,test}.jsonl."
+)
 
 
 @dataclass
@@ -204,12 +208,15 @@ def _ready_voices(specs: tuple[str, ...], extra: dict[str, str]) -> dict[str, vo
 
 def _options(config: JitterConfig) -> dict[str, Any]:
     options = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("out", "jobs")}
-    return {k: list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v
-            for k, v in options.items()}
+    return {
+        k: list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v
+        for k, v in options.items()
+    }
 
 
-def _jittered_job(config: JitterConfig, voice_list: dict[str, voices.Voice], utt_id: str, text: str,
-                  audio: str) -> Job:
+def _jittered_job(
+    config: JitterConfig, voice_list: dict[str, voices.Voice], utt_id: str, text: str, audio: str
+) -> Job:
     """A job whose voice, tempo and pitch are drawn from a generator seeded with (seed, id)."""
     rng = random.Random(f"{config.seed}:{utt_id}")
     spec = rng.choice(config.voices)
@@ -233,33 +240,40 @@ def plan_mini(config: MiniConfig, voice_list: dict[str, voices.Voice]) -> Corpus
     return CorpusPlan("mini", config.out, _options(config), tuple(jobs), tuple(manifests))
 
 
-def _plan_mini_asr(config: MiniConfig, voice_list: dict[str, voices.Voice], jobs: list[Job],
-                   manifests: list[ManifestPlan]) -> None:
+def _plan_mini_asr(
+    config: MiniConfig, voice_list: dict[str, voices.Voice], jobs: list[Job], manifests: list[ManifestPlan]
+) -> None:
     """Add the ASR/ST jobs (16 kHz, jittered) and one manifest per split and target language."""
     sizes = dict(zip(SPLITS, (config.train, config.dev, config.test), strict=True))
     numbers = sample_numbers(sizes, config.seed, "asr")
     drawn = {split: _ids("mini", split, numbers[split]) for split in SPLITS}
     for split in SPLITS:
-        jobs += [_jittered_job(config, voice_list, utt_id, spoken(n, "en"), f"wavs/{split}/{utt_id}.wav")
-                 for utt_id, n in drawn[split]]
+        jobs += [
+            _jittered_job(config, voice_list, utt_id, spoken(n, "en"), f"wavs/{split}/{utt_id}.wav")
+            for utt_id, n in drawn[split]
+        ]
     langs: tuple[str | None, ...] = config.target_langs or (None,)
     for index, lang in enumerate(langs):
         for split in SPLITS:
-            entries = tuple(Entry(utt_id, spoken(n, lang) if lang else None, lang)
-                            for utt_id, n in drawn[split])
+            entries = tuple(
+                Entry(utt_id, spoken(n, lang) if lang else None, lang) for utt_id, n in drawn[split]
+            )
             path = f"{lang}/{split}.jsonl" if index else f"{split}.jsonl"
             manifests.append(ManifestPlan(path, split, entries))
 
 
-def _plan_mini_tts(config: MiniConfig, voice: voices.Voice, jobs: list[Job],
-                   manifests: list[ManifestPlan]) -> None:
+def _plan_mini_tts(
+    config: MiniConfig, voice: voices.Voice, jobs: list[Job], manifests: list[ManifestPlan]
+) -> None:
     """Add the TTS jobs (22.05 kHz, one voice, no jitter) and their manifests."""
     sizes = dict(zip(SPLITS, (config.tts_train, config.tts_dev, config.tts_test), strict=True))
     drawn = sample_numbers(sizes, config.seed, "tts")
     for split in SPLITS:
         audio = f"tts/wavs/{split}/{{}}.wav"
-        split_jobs = [Job(utt_id, spoken(n, "en"), voice, 1.0, 1.0, TTS_RATE, audio.format(utt_id))
-                      for utt_id, n in _ids("mini-tts", split, drawn[split])]
+        split_jobs = [
+            Job(utt_id, spoken(n, "en"), voice, 1.0, 1.0, TTS_RATE, audio.format(utt_id))
+            for utt_id, n in _ids("mini-tts", split, drawn[split])
+        ]
         jobs += split_jobs
         entries = tuple(Entry(job.id) for job in split_jobs)
         manifests.append(ManifestPlan(f"tts/{split}.jsonl", split, entries))
@@ -270,46 +284,80 @@ def plan_ding(config: DingConfig, voice_list: dict[str, voices.Voice]) -> Corpus
     pairs = ding.read_pairs(config.dictionary, config.min_words, config.max_words)
     total = len(pairs) if config.max_pairs is None else min(config.max_pairs, len(pairs))
     if total < config.dev + config.test + 1:
-        raise ConfigError(f"{config.dictionary}: only {len(pairs)} clean pairs, too few for dev {config.dev} "
-                          f"and test {config.test}")
+        raise ConfigError(
+            f"{config.dictionary}: only {len(pairs)} clean pairs, too few for dev {config.dev} "
+            f"and test {config.test}"
+        )
     sizes = {"dev": config.dev, "test": config.test, "train": total - config.dev - config.test}
     chosen = ding.split_pairs(pairs, sizes, config.seed)
     jobs: list[Job] = []
     manifests: list[ManifestPlan] = []
     for split in SPLITS:
-        split_jobs = [_jittered_job(config, voice_list, utt_id, pair.english, f"wavs/{split}/{utt_id}.wav")
-                      for utt_id, pair in _ids("ding", split, chosen[split])]
+        split_jobs = [
+            _jittered_job(config, voice_list, utt_id, pair.english, f"wavs/{split}/{utt_id}.wav")
+            for utt_id, pair in _ids("ding", split, chosen[split])
+        ]
         jobs += split_jobs
-        entries = tuple(Entry(job.id, pair.german, "de")
-                        for job, pair in zip(split_jobs, chosen[split], strict=True))
+        entries = tuple(
+            Entry(job.id, pair.german, "de") for job, pair in zip(split_jobs, chosen[split], strict=True)
+        )
         manifests.append(ManifestPlan(f"{split}.jsonl", split, entries))
     return CorpusPlan("ding", config.out, _options(config), tuple(jobs), tuple(manifests))
 
 
 def add_cli(corpora: argparse._SubParsersAction) -> None:
     """Register ``speech prepare mini`` and ``speech prepare ding``."""
-    mini = corpora.add_parser("mini", help="numbers corpus for ASR/ST/TTS, spoken by flite and espeak-ng",
-                              description=_MINI_HELP)
+    mini = corpora.add_parser(
+        "mini", help="numbers corpus for ASR/ST/TTS, spoken by flite and espeak-ng", description=_MINI_HELP
+    )
     mini.add_argument("--out", type=Path, default=MiniConfig.out, help="corpus folder (default: %(default)s)")
-    for name, default in (("train", 4000), ("dev", 300), ("test", 300),
-                          ("tts-train", 1500), ("tts-dev", 100), ("tts-test", 100)):
+    for name, default in (
+        ("train", 4000),
+        ("dev", 300),
+        ("test", 300),
+        ("tts-train", 1500),
+        ("tts-dev", 100),
+        ("tts-test", 100),
+    ):
         part, _, split = name.rpartition("-")
-        mini.add_argument(f"--{name}", type=int, default=default, metavar="N",
-                          help=f"{(part or 'asr/st').upper()} {split} utterances (default: {default})")
+        mini.add_argument(
+            f"--{name}",
+            type=int,
+            default=default,
+            metavar="N",
+            help=f"{(part or 'asr/st').upper()} {split} utterances (default: {default})",
+        )
     mini.add_argument("--no-asr", action="store_true", help="skip the ASR/ST part")
     mini.add_argument("--no-tts", action="store_true", help="skip the TTS part")
     mini.add_argument("--tts-voice", default="slt", help="TTS voice (default: %(default)s)")
-    mini.add_argument("--langs", type=_csv, default=("fr", "de"), metavar="L1,L2",
-                      help="num2words translation languages; the first goes in OUT/*.jsonl (default: fr,de)")
+    mini.add_argument(
+        "--langs",
+        type=_csv,
+        default=("fr", "de"),
+        metavar="L1,L2",
+        help="num2words translation languages; the first goes in OUT/*.jsonl (default: fr,de)",
+    )
     _add_jitter_args(mini, DEFAULT_VOICES)
     mini.set_defaults(func=_run_mini)
-    dg = corpora.add_parser("ding", help="English-German sentences from the Ding dictionary, spoken by flite",
-                            description=_DING_HELP)
+    dg = corpora.add_parser(
+        "ding",
+        help="English-German sentences from the Ding dictionary, spoken by flite",
+        description=_DING_HELP,
+    )
     dg.add_argument("--out", type=Path, default=DingConfig.out, help="corpus folder (default: %(default)s)")
-    dg.add_argument("--dictionary", type=Path, default=Path(sysdeps.DING_DICTIONARY),
-                    help="Ding dictionary file (default: %(default)s)")
-    dg.add_argument("--max-pairs", type=int, default=None, metavar="N",
-                    help="most sentence pairs in all (default: all that pass the filter)")
+    dg.add_argument(
+        "--dictionary",
+        type=Path,
+        default=Path(sysdeps.DING_DICTIONARY),
+        help="Ding dictionary file (default: %(default)s)",
+    )
+    dg.add_argument(
+        "--max-pairs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="most sentence pairs in all (default: all that pass the filter)",
+    )
     dg.add_argument("--dev", type=int, default=500, metavar="N", help="dev pairs (default: %(default)s)")
     dg.add_argument("--test", type=int, default=500, metavar="N", help="test pairs (default: %(default)s)")
     _add_jitter_args(dg, FLITE_ONLY)
@@ -321,34 +369,69 @@ def _csv(text: str) -> tuple[str, ...]:
 
 
 def _add_jitter_args(parser: argparse.ArgumentParser, default_voices: tuple[str, ...]) -> None:
-    parser.add_argument("--voices", type=_csv, default=default_voices, metavar="V1,V2",
-                        help=f"flite voices, espeak-ng lang+variant (default: {','.join(default_voices)})")
-    parser.add_argument("--tempo-jitter", type=float, default=0.1, metavar="X",
-                        help="speaking rate drawn from 1±X (default: %(default)s)")
-    parser.add_argument("--pitch-jitter", type=float, default=0.06, metavar="X",
-                        help="pitch drawn from 1±X (default: %(default)s)")
+    parser.add_argument(
+        "--voices",
+        type=_csv,
+        default=default_voices,
+        metavar="V1,V2",
+        help=f"flite voices, espeak-ng lang+variant (default: {','.join(default_voices)})",
+    )
+    parser.add_argument(
+        "--tempo-jitter",
+        type=float,
+        default=0.1,
+        metavar="X",
+        help="speaking rate drawn from 1±X (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--pitch-jitter",
+        type=float,
+        default=0.06,
+        metavar="X",
+        help="pitch drawn from 1±X (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="worker processes; the output does not depend on it (default: %(default)s)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes; the output does not depend on it (default: %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
-    return {"voices": args.voices, "tempo_jitter": args.tempo_jitter, "pitch_jitter": args.pitch_jitter,
-            "seed": args.seed, "jobs": args.jobs, "out": args.out}
+    return {
+        "voices": args.voices,
+        "tempo_jitter": args.tempo_jitter,
+        "pitch_jitter": args.pitch_jitter,
+        "seed": args.seed,
+        "jobs": args.jobs,
+        "out": args.out,
+    }
 
 
 def _run_mini(args: argparse.Namespace) -> int:
     asr = (0, 0, 0) if args.no_asr else (args.train, args.dev, args.test)
     tts = (0, 0, 0) if args.no_tts else (args.tts_train, args.tts_dev, args.tts_test)
-    config = MiniConfig(train=asr[0], dev=asr[1], test=asr[2], tts_train=tts[0], tts_dev=tts[1],
-                        tts_test=tts[2], tts_voice=args.tts_voice, target_langs=args.langs, **_common(args))
+    config = MiniConfig(
+        train=asr[0],
+        dev=asr[1],
+        test=asr[2],
+        tts_train=tts[0],
+        tts_dev=tts[1],
+        tts_test=tts[2],
+        tts_voice=args.tts_voice,
+        target_langs=args.langs,
+        **_common(args),
+    )
     print(prepare_mini(config, progress=not args.quiet).table())
     return 0
 
 
 def _run_ding(args: argparse.Namespace) -> int:
-    config = DingConfig(dictionary=args.dictionary, max_pairs=args.max_pairs, dev=args.dev, test=args.test,
-                        **_common(args))
+    config = DingConfig(
+        dictionary=args.dictionary, max_pairs=args.max_pairs, dev=args.dev, test=args.test, **_common(args)
+    )
     print(prepare_ding(config, progress=not args.quiet).table())
     return 0

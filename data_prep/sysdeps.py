@@ -99,8 +99,9 @@ def _apt_install(apt: str, packages: Sequence[str]) -> bool:
 
 def _run_quietly(command: Sequence[str]) -> bool:
     env = {**os.environ, **_APT_ENV}
-    result = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            check=False)
+    result = subprocess.run(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
     return result.returncode == 0
 
 

@@ -175,8 +175,18 @@ def render(voice: Voice, text: str, tempo: float, pitch: float, work_path: Path)
     """
     stretch = source_rate(voice, pitch) / voice.native_rate / tempo
     if voice.engine == "flite":
-        command = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={stretch:.4f}",
-                   "-pw", "-t", text, "-o", str(work_path)]
+        command = [
+            "flite",
+            "-voice",
+            voice.name,
+            "--setf",
+            f"duration_stretch={stretch:.4f}",
+            "-pw",
+            "-t",
+            text,
+            "-o",
+            str(work_path),
+        ]
     else:
         wpm = max(80, round(_ESPEAK_WPM / stretch))
         command = ["espeak-ng", "-v", voice.spec, "-s", str(wpm), "-w", str(work_path), text]
@@ -208,8 +218,9 @@ def finish(rendered: Rendered, voice: Voice, pitch: float, sample_rate: int) -> 
     return waveform * (_PEAK / peak) if peak > 0 else waveform
 
 
-def trim_silence(waveform: torch.Tensor, sample_rate: int, top_db: float = _TRIM_DB,
-                 margin_s: float = _TRIM_MARGIN_S) -> torch.Tensor:
+def trim_silence(
+    waveform: torch.Tensor, sample_rate: int, top_db: float = _TRIM_DB, margin_s: float = _TRIM_MARGIN_S
+) -> torch.Tensor:
     """Cut leading and trailing 10 ms frames more than ``top_db`` below the loudest, keeping a margin.
 
     Args:
