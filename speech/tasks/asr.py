@@ -12,21 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jiwer
-import lightning as L
 import torch
 
-from speech.data import Batch, Collate, SpeechDataset, read_manifest
+from speech.data import Batch, Collate, SpeechDataset
 from speech.decoding import SearchConfig
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig, SpecAugment, SpecAugmentConfig
 from speech.models.las import LASConfig, ListenAttendSpell
 from speech.tasks.checkpoint import FORMAT_VERSION
-from speech.tasks.common import (
-    OptimConfig,
-    TrainerConfig,
-    bucketed_loader,
-    build_optimizer,
-    set_batch_sampler_epoch,
-)
+from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict
 from speech.tasks.plots import save_alignment
 from speech.text import Tokenizer, tokenizer_to_dict
 
@@ -90,7 +83,7 @@ class ASRConfig:
     search: SearchConfig = field(default_factory=lambda: SearchConfig(beam_size=8, max_length_ratio=1.0))
 
 
-class ASRTask(L.LightningModule):
+class ASRTask(BucketedTask):
     """Train a LAS recognizer.
 
     Args:
@@ -135,10 +128,6 @@ class ASRTask(L.LightningModule):
         self.log(f"{stage}/ctc_loss", out.ctc_loss, batch_size=B, sync_dist=stage != "train")
         return out, feats, frame_lengths
 
-    def on_train_epoch_start(self) -> None:
-        """Reshuffle the length buckets: Lightning only calls ``set_epoch`` on plain samplers."""
-        set_batch_sampler_epoch(self.trainer.train_dataloader, self.current_epoch)
-
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         """Joint CTC-attention loss of one batch."""
         return self._step(batch, "train")[0].loss
@@ -175,10 +164,6 @@ class ASRTask(L.LightningModule):
             self.log("val/wer", float(counts[0] / counts[1]), prog_bar=True, rank_zero_only=True)
             self.log("val/cer", float(counts[2] / counts[3].clamp(min=1)), prog_bar=True, rank_zero_only=True)
 
-    def configure_optimizers(self):
-        """AdamW with warm-up and exponential decay."""
-        return build_optimizer(self, self.config.optim)
-
     # Checkpoints ------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Store what inference needs next to the weights."""
@@ -189,41 +174,16 @@ class ASRTask(L.LightningModule):
             "features": self.config.features.to_dict(),
             "search": dataclasses.asdict(self.config.search),
             "tokenizer": tokenizer_to_dict(self.tokenizer),
-            "cmvn": {"mean": self.cmvn.mean.cpu().tolist(), "std": self.cmvn.std.cpu().tolist()},
+            "cmvn": cmvn_to_dict(self.cmvn),
         }
 
     # Data -------------------------------------------------------------------------------------
     def _dataset(self, manifest: str, train: bool) -> SpeechDataset:
-        utterances = read_manifest(manifest)
-        if train and self.config.data.max_duration:
-            utterances = [u for u in utterances if u.duration <= self.config.data.max_duration]
+        utterances = self._utterances(manifest, train)
         return SpeechDataset(utterances, self.config.features.sample_rate, text_tokenizer=self.tokenizer)
 
-    def train_dataloader(self):
-        """Length-bucketed, shuffled per epoch, split between DDP ranks."""
-        d = self.config.data
-        return bucketed_loader(
-            self._dataset(d.train, True),
-            d.max_seconds,
-            True,
-            self.config.trainer.seed,
-            Collate(self.tokenizer.pad_id),
-            d.num_workers,
-            d.max_batch_size,
-        )
-
-    def val_dataloader(self):
-        """Length-bucketed in sorted order."""
-        d = self.config.data
-        return bucketed_loader(
-            self._dataset(d.dev, False),
-            d.max_seconds,
-            False,
-            0,
-            Collate(self.tokenizer.pad_id),
-            d.num_workers,
-            d.max_batch_size,
-        )
+    def _collate(self) -> Collate:
+        return Collate(self.tokenizer.pad_id)
 
 
 def _error_counts(refs: list[str], hyps: list[str]) -> tuple[int, int, int, int]:

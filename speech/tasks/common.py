@@ -1,4 +1,8 @@
-"""Pieces every task shares: optimiser and LR schedule, trainer construction, data loaders."""
+"""Pieces every task shares: optimiser and LR schedule, trainer construction, data loaders.
+
+:class:`BucketedTask` is the base of the ASR, ST and TTS modules: AdamW with warm-up and
+decay, length-bucketed loaders over JSONL manifests, and the buckets reshuffled every epoch.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader
 
-from speech.data import Collate, LengthBucketSampler, SpeechDataset
+from speech.data import Collate, LengthBucketSampler, SpeechDataset, Utterance, read_manifest
 from speech.tasks.checkpoint import AtomicCheckpointIO
 
 
@@ -162,3 +166,59 @@ def set_batch_sampler_epoch(loader, epoch: int) -> None:
     batch_sampler = getattr(loader, "batch_sampler", None)
     if callable(getattr(batch_sampler, "set_epoch", None)):
         batch_sampler.set_epoch(epoch)
+
+
+class BucketedTask(L.LightningModule):
+    """A LightningModule trained on length buckets of manifest utterances.
+
+    A subclass sets ``self.config`` with ``optim`` (:class:`OptimConfig`), ``trainer.seed`` and
+    ``data`` (``train``, ``dev``, ``max_seconds``, ``max_batch_size``, ``max_duration``,
+    ``num_workers``), and implements :meth:`_dataset` and :meth:`_collate`.
+    """
+
+    def _dataset(self, manifest: str, train: bool) -> SpeechDataset:
+        """The dataset of a manifest; :meth:`_utterances` reads it."""
+        raise NotImplementedError
+
+    def _collate(self) -> Collate:
+        """How a batch is padded."""
+        raise NotImplementedError
+
+    def _utterances(self, manifest: str, train: bool) -> list[Utterance]:
+        """A manifest's utterances; in training, those longer than ``data.max_duration`` are left out."""
+        utterances = read_manifest(manifest)
+        limit = self.config.data.max_duration
+        return [u for u in utterances if u.duration <= limit] if train and limit else utterances
+
+    def _loader(self, manifest: str, train: bool) -> DataLoader:
+        d = self.config.data
+        return bucketed_loader(
+            self._dataset(manifest, train),
+            d.max_seconds,
+            train,
+            self.config.trainer.seed if train else 0,
+            self._collate(),
+            d.num_workers,
+            d.max_batch_size,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        """Length-bucketed, shuffled per epoch, split between DDP ranks."""
+        return self._loader(self.config.data.train, True)
+
+    def val_dataloader(self) -> DataLoader:
+        """Length-bucketed in sorted order."""
+        return self._loader(self.config.data.dev, False)
+
+    def on_train_epoch_start(self) -> None:
+        """Reshuffle the length buckets: Lightning only calls ``set_epoch`` on plain samplers."""
+        set_batch_sampler_epoch(self.trainer.train_dataloader, self.current_epoch)
+
+    def configure_optimizers(self) -> dict:
+        """AdamW with warm-up and exponential decay."""
+        return build_optimizer(self, self.config.optim)
+
+
+def cmvn_to_dict(cmvn: torch.nn.Module) -> dict[str, list[float]]:
+    """A :class:`~speech.features.GlobalCMVN`'s statistics for a checkpoint."""
+    return {"mean": cmvn.mean.cpu().tolist(), "std": cmvn.std.cpu().tolist()}

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import lightning as L
 import torch
 
-from speech.data import Batch, Collate, SpeechDataset, read_manifest
+from speech.data import Batch, Collate, SpeechDataset
 from speech.decoding import SearchConfig
 from speech.errors import ConfigError
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig, SpecAugment, SpecAugmentConfig
@@ -25,13 +24,7 @@ from speech.metrics import translation_scores
 from speech.models.translator import SpeechTranslator, TranslatorConfig
 from speech.tasks.asr import ScheduledSampling
 from speech.tasks.checkpoint import FORMAT_VERSION, load_checkpoint
-from speech.tasks.common import (
-    OptimConfig,
-    TrainerConfig,
-    bucketed_loader,
-    build_optimizer,
-    set_batch_sampler_epoch,
-)
+from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict
 from speech.tasks.plots import save_alignment
 from speech.text import Tokenizer, tokenizer_to_dict
 
@@ -96,7 +89,7 @@ class STConfig:
     search: SearchConfig = field(default_factory=lambda: SearchConfig(beam_size=8, max_length_ratio=1.0))
 
 
-class STTask(L.LightningModule):
+class STTask(BucketedTask):
     """Train a direct speech translator.
 
     Args:
@@ -159,10 +152,6 @@ class STTask(L.LightningModule):
             self.log(f"{stage}/ctc_loss", out.ctc_loss, batch_size=B, sync_dist=sync)
         return out, feats, frame_lengths
 
-    def on_train_epoch_start(self) -> None:
-        """Reshuffle the length buckets: Lightning only calls ``set_epoch`` on plain samplers."""
-        set_batch_sampler_epoch(self.trainer.train_dataloader, self.current_epoch)
-
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         """Attention (+ source CTC) loss of one batch."""
         return self._step(batch, "train")[0].loss
@@ -205,10 +194,6 @@ class STTask(L.LightningModule):
             self.log("val/bleu", scores.bleu, prog_bar=True, rank_zero_only=True)
             self.log("val/exact", scores.exact_match, prog_bar=True, rank_zero_only=True)
 
-    def configure_optimizers(self):
-        """AdamW with warm-up and exponential decay."""
-        return build_optimizer(self, self.config.optim)
-
     # Checkpoints ------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Store what inference needs next to the weights."""
@@ -222,19 +207,17 @@ class STTask(L.LightningModule):
             "target_tokenizer": tokenizer_to_dict(self.target_tokenizer),
             "source_tokenizer": tokenizer_to_dict(source) if source is not None else None,
             "target_lang": self.config.data.target_lang,
-            "cmvn": {"mean": self.cmvn.mean.cpu().tolist(), "std": self.cmvn.std.cpu().tolist()},
+            "cmvn": cmvn_to_dict(self.cmvn),
         }
 
     # Data -------------------------------------------------------------------------------------
     def _dataset(self, manifest: str, train: bool) -> SpeechDataset:
-        utterances = read_manifest(manifest)
+        utterances = self._utterances(manifest, train)
         missing = [u.id for u in utterances if u.translation is None]
         if missing:
             raise ConfigError(
                 f"{manifest}: utterance '{missing[0]}' has no 'translation' ({len(missing)} in all)"
             )
-        if train and self.config.data.max_duration:
-            utterances = [u for u in utterances if u.duration <= self.config.data.max_duration]
         return SpeechDataset(
             utterances,
             self.config.features.sample_rate,
@@ -242,26 +225,9 @@ class STTask(L.LightningModule):
             translation_tokenizer=self.target_tokenizer,
         )
 
-    def _loader(self, manifest: str, train: bool):
-        d = self.config.data
+    def _collate(self) -> Collate:
         source_pad = self.source_tokenizer.pad_id if self.source_tokenizer is not None else 0
-        return bucketed_loader(
-            self._dataset(manifest, train),
-            d.max_seconds,
-            train,
-            self.config.trainer.seed if train else 0,
-            Collate(source_pad, self.target_tokenizer.pad_id),
-            d.num_workers,
-            d.max_batch_size,
-        )
-
-    def train_dataloader(self):
-        """Length-bucketed, shuffled per epoch, split between DDP ranks."""
-        return self._loader(self.config.data.train, True)
-
-    def val_dataloader(self):
-        """Length-bucketed in sorted order."""
-        return self._loader(self.config.data.dev, False)
+        return Collate(source_pad, self.target_tokenizer.pad_id)
 
 
 class EncoderInit(NamedTuple):

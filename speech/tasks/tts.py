@@ -14,10 +14,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lightning as L
 import torch
 
-from speech.data import Batch, Collate, SpeechDataset, read_manifest
+from speech.data import Batch, Collate, SpeechDataset
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig
 from speech.metrics.alignment import alignment_health
 from speech.models.tacotron2 import (
@@ -28,13 +27,7 @@ from speech.models.tacotron2 import (
     tacotron2_loss,
 )
 from speech.tasks.checkpoint import FORMAT_VERSION
-from speech.tasks.common import (
-    OptimConfig,
-    TrainerConfig,
-    bucketed_loader,
-    build_optimizer,
-    set_batch_sampler_epoch,
-)
+from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict
 from speech.tasks.plots import save_alignment
 from speech.text import Tokenizer, tokenizer_to_dict
 from speech.text.frontend import TextFrontEndConfig, text_front_end
@@ -89,7 +82,7 @@ class TTSConfig:
     alignment_band: float = 0.2
 
 
-class TTSTask(L.LightningModule):
+class TTSTask(BucketedTask):
     """Train a Tacotron2 synthesizer.
 
     Args:
@@ -138,10 +131,6 @@ class TTSTask(L.LightningModule):
         for name in ("mel_loss", "postnet_loss", "stop_loss", "guided_loss"):
             self.log(f"{stage}/{name}", getattr(loss, name), batch_size=B, sync_dist=sync)
         return loss, out
-
-    def on_train_epoch_start(self) -> None:
-        """Reshuffle the length buckets: Lightning only calls ``set_epoch`` on plain samplers."""
-        set_batch_sampler_epoch(self.trainer.train_dataloader, self.current_epoch)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         """Mel, stop and guided-attention losses of one batch; logs the batch's diagonality."""
@@ -210,10 +199,6 @@ class TTSTask(L.LightningModule):
                     rank_zero_only=True,
                 )
 
-    def configure_optimizers(self):
-        """AdamW with warm-up and exponential decay."""
-        return build_optimizer(self, self.config.optim)
-
     # Checkpoints ------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Store what inference needs next to the weights."""
@@ -225,15 +210,13 @@ class TTSTask(L.LightningModule):
             "text": dataclasses.asdict(self.config.text),
             "inference": dataclasses.asdict(self.config.inference),
             "tokenizer": tokenizer_to_dict(self.tokenizer),
-            "cmvn": {"mean": self.cmvn.mean.cpu().tolist(), "std": self.cmvn.std.cpu().tolist()},
+            "cmvn": cmvn_to_dict(self.cmvn),
             "speakers": self.speakers,
         }
 
     # Data -------------------------------------------------------------------------------------
     def _dataset(self, manifest: str, train: bool) -> SpeechDataset:
-        utterances = read_manifest(manifest)
-        if train and self.config.data.max_duration:
-            utterances = [u for u in utterances if u.duration <= self.config.data.max_duration]
+        utterances = self._utterances(manifest, train)
         self.front_end.prepare(u.text for u in utterances)  # phonemes in one espeak-ng call
         return SpeechDataset(
             utterances,
@@ -243,24 +226,5 @@ class TTSTask(L.LightningModule):
             speaker_ids={s: i for i, s in enumerate(self.speakers)} if self.speakers else None,
         )
 
-    def _loader(self, manifest: str, train: bool):
-        d = self.config.data
-        seed = self.config.trainer.seed if train else 0
-        collate = Collate(self.tokenizer.pad_id)
-        return bucketed_loader(
-            self._dataset(manifest, train),
-            d.max_seconds,
-            train,
-            seed,
-            collate,
-            d.num_workers,
-            d.max_batch_size,
-        )
-
-    def train_dataloader(self):
-        """Length-bucketed, shuffled per epoch, split between DDP ranks."""
-        return self._loader(self.config.data.train, True)
-
-    def val_dataloader(self):
-        """Length-bucketed in sorted order."""
-        return self._loader(self.config.data.dev, False)
+    def _collate(self) -> Collate:
+        return Collate(self.tokenizer.pad_id)
