@@ -23,14 +23,14 @@ from speech.models.speller import Speller, SpellerConfig
 
 
 @dataclass
-class LASConfig:
-    """Model and loss settings.
+class EncoderDecoderConfig:
+    """What the LAS recognizer and the speech translator share: a listener, a speller, a CTC head.
 
     Attributes:
+        vocab_size: Output tokenizer vocabulary size V (set by the task).
         listener: Encoder sizes.
         speller: Decoder sizes (``vocab_size`` and ``memory_dim`` are filled in by the model).
-        vocab_size: Tokenizer vocabulary size V.
-        pad_id: Padding id, also the CTC blank.
+        pad_id: Output padding id.
         bos_id: Start token.
         eos_id: End token.
         ctc_weight: Weight λ of the CTC loss: ``λ CTC + (1 - λ) attention``; 0 drops the head.
@@ -57,6 +57,14 @@ class LASConfig:
     def to_dict(self) -> dict:
         """Plain dict (for checkpoints and YAML)."""
         return dataclasses.asdict(self)
+
+
+@dataclass
+class LASConfig(EncoderDecoderConfig):
+    """Model and loss settings of the recognizer (see :class:`EncoderDecoderConfig`).
+
+    The CTC head covers the output vocabulary; its blank is ``pad_id``.
+    """
 
 
 class LASLoss(NamedTuple):

@@ -13,7 +13,7 @@ features in, losses or hypotheses out; Lightning lives in :mod:`speech.tasks.st`
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -21,46 +21,31 @@ import torch.nn.functional as F
 from torch import nn
 
 from speech.decoding import BeamSearch, Hypothesis, SearchConfig, greedy_search
-from speech.models.las import CTCHead
-from speech.models.listener import Listener, ListenerConfig, ListenerOutput, halved_lengths
-from speech.models.speller import Speller, SpellerConfig
+from speech.models.las import CTCHead, EncoderDecoderConfig
+from speech.models.listener import Listener, ListenerOutput, halved_lengths
+from speech.models.speller import Speller
 
 
 @dataclass
-class TranslatorConfig:
-    """Model and loss settings.
+class TranslatorConfig(EncoderDecoderConfig):
+    """Model and loss settings of the translator (see :class:`~speech.models.las.EncoderDecoderConfig`).
+
+    ``vocab_size``, ``pad_id``, ``bos_id`` and ``eos_id`` are the target tokenizer's; the
+    listener has the ASR model's sizes to initialise from it. ``ctc_weight`` weighs the
+    auxiliary CTC loss over the source transcript and must stay below 1; 0 (or no source
+    vocabulary) drops the head.
 
     Attributes:
-        vocab_size: Target tokenizer vocabulary size V (set by the task).
         source_vocab_size: Source (transcript) tokenizer vocabulary size; 0 = no CTC head.
-        listener: Encoder sizes (the same as the ASR model's to initialise from it).
-        speller: Decoder sizes (``vocab_size`` and ``memory_dim`` are filled in by the model).
-        pad_id: Target padding id.
-        bos_id: Target start token.
-        eos_id: Target end token.
         source_pad_id: Source padding id, also the CTC blank.
-        ctc_weight: Weight λ of the auxiliary source CTC loss: ``λ CTC + (1 - λ) attention``;
-            0 (or no source vocabulary) drops the head.
-        label_smoothing: Label smoothing of the attention cross-entropy.
     """
 
-    vocab_size: int = 0
     source_vocab_size: int = 0
-    listener: ListenerConfig = field(default_factory=ListenerConfig)
-    speller: SpellerConfig = field(default_factory=SpellerConfig)
-    pad_id: int = 0
-    bos_id: int = 1
-    eos_id: int = 2
     source_pad_id: int = 0
-    ctc_weight: float = 0.3
-    label_smoothing: float = 0.1
 
     def __post_init__(self) -> None:
-        if isinstance(self.listener, dict):
-            self.listener = ListenerConfig(**self.listener)
-        if isinstance(self.speller, dict):
-            self.speller = SpellerConfig(**self.speller)
-        if not 0.0 <= self.ctc_weight < 1.0:
+        super().__post_init__()
+        if self.ctc_weight >= 1.0:
             raise ValueError(f"ctc_weight must be in [0, 1), got {self.ctc_weight}")
 
     @property
