@@ -77,13 +77,7 @@ class MultiHeadLocationAwareAttention(nn.Module):
     def forward(
         self, query: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor, state: MultiHeadState
     ) -> AttentionOutput:
-        """One step of every head.
-
-        Args:
-            query: Decoder state, shape (N, D_query), N = B x W (W queries per memory row).
-            memory: Encoder output, shape (B, S, D_memory).
-            memory_mask: True at valid frames, shape (B, S) or (N, S).
-            state: From :meth:`init_state` or the previous step.
+        """One step of every head, with the arguments of :meth:`LocationAwareAttention.forward`.
 
         Returns:
             Context (N, D_memory), the heads' mean weights (N, S) and the next state.

@@ -7,6 +7,7 @@ from speech.attention import (
     AdditiveAttention,
     LocationAwareAttention,
     MonotonicWindow,
+    MultiHeadLocationAwareAttention,
     guided_attention_loss,
     guided_attention_weights,
 )
@@ -14,6 +15,11 @@ from speech.attention import (
 MECHANISMS = [
     lambda: AdditiveAttention(6, 5, 8),
     lambda: LocationAwareAttention(6, 5, 8, n_filters=4, kernel_size=5),
+]
+# the tests that use only the shared interface (context, weights, select_beams) also run it
+WITH_MULTIHEAD = [
+    *MECHANISMS,
+    lambda: MultiHeadLocationAwareAttention(6, 5, 8, 2, n_filters=3, kernel_size=5),
 ]
 
 
@@ -61,7 +67,7 @@ def test_padding_invariance(make, grad):
                 bs, single_state = b_out.state, s_out.state
 
 
-@pytest.mark.parametrize("make", MECHANISMS)
+@pytest.mark.parametrize("make", WITH_MULTIHEAD)
 def test_every_parameter_gets_a_gradient(make):
     torch.manual_seed(0)
     att = make()
@@ -151,7 +157,7 @@ def test_queries_sharing_a_memory_row_match_a_repeated_memory(make):
     torch.testing.assert_close(flat.keys, shared.keys[[0, 0, 0, 2, 2, 2]])
 
 
-@pytest.mark.parametrize("make", MECHANISMS)
+@pytest.mark.parametrize("make", WITH_MULTIHEAD)
 def test_inference_matches_the_differentiable_path(make):
     # Without gradients on CPU: runs of similar lengths, tanh through sigmoid, the location
     # convolution as a matmul over windows; two queries per memory row, three steps.

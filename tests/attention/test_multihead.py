@@ -71,38 +71,19 @@ def test_padding_invariance(grad):
             batch_state = out.state
 
 
-def test_inference_matches_the_differentiable_path_and_beam_selection():
+def test_beam_selection_of_every_head():
     att = make(heads=2)
     query, memory, mask = make_inputs()
-    trained = inferred = att.init_state(memory, mask).select_beams(beams(3, 2))
-    for _ in range(3):
-        trained = att(query, memory, mask, trained)
-        with torch.no_grad():
-            inferred = att(query, memory, mask, inferred)
-        torch.testing.assert_close(inferred.context, trained.context.detach(), atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(inferred.weights, trained.weights.detach(), atol=1e-6, rtol=1e-5)
-        trained, inferred = trained.state, inferred.state
-    picked = inferred.select_beams(torch.tensor([[1, 0], [5, 5]]))  # memory row 1 drops out
-    for head, before in zip(picked.heads, inferred.heads, strict=True):
+    state = att.init_state(memory, mask).select_beams(beams(3, 2))
+    with torch.no_grad():
+        state = att(query, memory, mask, state).state
+    picked = state.select_beams(torch.tensor([[1, 0], [5, 5]]))  # memory row 1 drops out
+    for head, before in zip(picked.heads, state.heads, strict=True):
         torch.testing.assert_close(head.keys, before.keys[[0, 2]])
         torch.testing.assert_close(head.cumulative, before.cumulative[[1, 0, 5, 5]])
-    flat = inferred.select(torch.tensor([1, 0, 5, 5]))
-    for head, before in zip(flat.heads, inferred.heads, strict=True):
+    flat = state.select(torch.tensor([1, 0, 5, 5]))
+    for head, before in zip(flat.heads, state.heads, strict=True):
         torch.testing.assert_close(head.keys, before.keys[[0, 0, 2, 2]])
-
-
-def test_every_parameter_gets_a_gradient():
-    att = make(heads=2)
-    query, memory, mask = make_inputs(width=1)
-    state = att.init_state(memory, mask)
-    loss = 0
-    for _ in range(2):
-        out = att(query, memory, mask, state)
-        state = out.state
-        loss = loss + out.context.pow(2).sum()
-    loss.backward()
-    for name, p in att.named_parameters():
-        assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
 def test_heads_must_divide_the_attention_size():

@@ -5,21 +5,14 @@ from speech.decoding import SearchConfig
 from speech.models.las import LASConfig, ListenAttendSpell
 from speech.models.listener import Listener, ListenerConfig, ListenerOutput
 from speech.models.lm import RNNLM, LMConfig
+from tests.models.conftest import tiny_speller
 
 V = 10  # pad 0, bos 1, eos 2, unk 3, tokens 4..9
 
 
 def tiny_config(ctc_weight=0.3, heads=1, **listener):
     lc = dict(input_dim=8, hidden_size=16, n_layers=2, n_pyramid=2, dropout=0.0) | listener
-    speller = dict(
-        embed_dim=8,
-        hidden_size=32,
-        attention_dim=16,
-        attention_heads=heads,
-        location_filters=4,
-        location_kernel=5,
-        dropout=0.0,
-    )
+    speller = tiny_speller(heads)
     return LASConfig(vocab_size=V, listener=lc, speller=speller, ctc_weight=ctc_weight, label_smoothing=0.0)
 
 

@@ -3,21 +3,14 @@ import torch
 
 from speech.decoding import SearchConfig
 from speech.models.translator import SpeechTranslator, TranslatorConfig
+from tests.models.conftest import tiny_speller
 
 V, V_SRC = 12, 9  # target and source vocabularies: pad 0, bos 1, eos 2, unk 3, tokens 4..
 
 
 def tiny_config(ctc_weight=0.3, source_vocab_size=V_SRC, heads=1):
     listener = dict(input_dim=8, hidden_size=16, n_layers=2, n_pyramid=2, dropout=0.0)
-    speller = dict(
-        embed_dim=8,
-        hidden_size=32,
-        attention_dim=16,
-        attention_heads=heads,
-        location_filters=4,
-        location_kernel=5,
-        dropout=0.0,
-    )
+    speller = tiny_speller(heads)
     return TranslatorConfig(
         vocab_size=V,
         source_vocab_size=source_vocab_size,
