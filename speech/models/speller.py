@@ -132,12 +132,12 @@ class Speller(nn.Module):
         self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
         sizes = [config.embed_dim + config.memory_dim] + [config.hidden_size] * (config.n_layers - 1)
         self.cells = nn.ModuleList(nn.LSTMCell(n, config.hidden_size) for n in sizes)
-        sizes = (config.hidden_size, config.memory_dim, config.attention_dim)
+        dims = (config.hidden_size, config.memory_dim, config.attention_dim)  # query, memory, energy
         location = (config.location_filters, config.location_kernel)
         if config.attention_heads == 1:
-            self.attention = LocationAwareAttention(*sizes, *location)
+            self.attention = LocationAwareAttention(*dims, *location)
         else:
-            self.attention = MultiHeadLocationAwareAttention(*sizes, config.attention_heads, *location)
+            self.attention = MultiHeadLocationAwareAttention(*dims, config.attention_heads, *location)
         self.output = nn.Sequential(
             nn.Linear(config.hidden_size + config.memory_dim, config.hidden_size),
             nn.Tanh(),
