@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Self
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from speech.decoding import BeamSearch, CTCPrefixScorer, Hypothesis, SearchConfig, greedy_search
-from speech.models.listener import Listener, ListenerConfig, ListenerOutput, halved_lengths
+from speech.models.listener import Listener, ListenerConfig, ListenerOutput
 from speech.models.speller import Speller, SpellerConfig
+
+if TYPE_CHECKING:
+    from speech.text import Tokenizer
 
 
 @dataclass
@@ -58,6 +61,18 @@ class EncoderDecoderConfig:
         """Plain dict (for checkpoints and YAML)."""
         return dataclasses.asdict(self)
 
+    def for_tokenizer(self, tokenizer: Tokenizer, input_dim: int, **fields) -> Self:
+        """This config sized for an output tokenizer and ``input_dim`` features, with ``fields`` replaced."""
+        return dataclasses.replace(
+            self,
+            vocab_size=tokenizer.vocab_size,
+            pad_id=tokenizer.pad_id,
+            bos_id=tokenizer.bos_id,
+            eos_id=tokenizer.eos_id,
+            listener=dataclasses.replace(self.listener, input_dim=input_dim),
+            **fields,
+        )
+
 
 @dataclass
 class LASConfig(EncoderDecoderConfig):
@@ -86,6 +101,77 @@ class CTCHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, D) -> log-posteriors (B, T, V), in fp32."""
         return F.log_softmax(self.proj(x).float(), dim=-1)
+
+    def loss(
+        self, enc: ListenerOutput, labels: torch.Tensor, label_lengths: torch.Tensor, blank: int
+    ) -> torch.Tensor:
+        """CTC loss of ``labels`` (B, U) on the listener's CTC frames: summed over tokens, mean over B."""
+        log_probs = self(enc.ctc_input)
+        loss = F.ctc_loss(
+            log_probs.transpose(0, 1),  # (B, T, V) -> (T, B, V)
+            labels,
+            enc.ctc_lengths,
+            label_lengths,
+            blank=blank,
+            reduction="sum",
+            zero_infinity=True,
+        )
+        return loss / labels.shape[0]
+
+
+def attention_loss(
+    speller: Speller,
+    enc: ListenerOutput,
+    targets: torch.Tensor,
+    target_lengths: torch.Tensor,
+    config: EncoderDecoderConfig,
+    sampling_probability: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Label-smoothed cross-entropy of the speller fed ``[bos, y]`` against ``[y, eos]``.
+
+    Args:
+        speller: The decoder.
+        enc: Listener output.
+        targets: Token ids without bos/eos, padded with ``config.pad_id``, shape (B, U).
+        target_lengths: Shape (B,).
+        config: Token ids and label smoothing.
+        sampling_probability: Scheduled-sampling probability.
+
+    Returns:
+        The loss and the attention weights (B, U + 1, S).
+    """
+    B = targets.shape[0]
+    bos = targets.new_full((B, 1), config.bos_id)
+    inputs = torch.cat([bos, targets], dim=1)  # (B, U + 1)
+    outputs = torch.cat([targets, targets.new_full((B, 1), config.pad_id)], dim=1)
+    outputs[torch.arange(B), target_lengths] = config.eos_id  # [y_1 .. y_U, eos]
+    out = speller(enc.memory, enc.memory_lengths, inputs, sampling_probability)
+    loss = F.cross_entropy(
+        out.logits.float().transpose(1, 2),  # (B, U, V) -> (B, V, U)
+        outputs,
+        ignore_index=config.pad_id,
+        label_smoothing=config.label_smoothing,
+    )
+    return loss, out.attention
+
+
+def run_search(
+    scorers: dict,
+    weights: dict[str, float],
+    enc: ListenerOutput,
+    config: EncoderDecoderConfig,
+    search: SearchConfig,
+    lm=None,
+    lm_weight: float = 0.0,
+) -> list[list[Hypothesis]]:
+    """Greedy (beam 1) or beam search over ``scorers`` plus an optional LM (shallow fusion)."""
+    if lm is not None and lm_weight > 0:
+        scorers, weights = {**scorers, "lm": lm}, {**weights, "lm": lm_weight}
+    ids = (config.bos_id, config.eos_id)
+    if search.beam_size == 1:
+        hyps = greedy_search(scorers, weights, enc.memory, enc.memory_lengths, *ids, search)
+        return [[h] for h in hyps]
+    return BeamSearch(scorers, weights, *ids, search)(enc.memory, enc.memory_lengths)
 
 
 class ListenAttendSpell(nn.Module):
@@ -125,42 +211,14 @@ class ListenAttendSpell(nn.Module):
             sampling_probability: Scheduled-sampling probability.
         """
         enc = self.listener(features, feature_lengths)
-        B = targets.shape[0]
-        bos = targets.new_full((B, 1), self.config.bos_id)
-        inputs = torch.cat([bos, targets], dim=1)  # (B, U + 1)
-        outputs = torch.cat([targets, targets.new_full((B, 1), self.config.pad_id)], dim=1)
-        outputs[torch.arange(B), target_lengths] = self.config.eos_id  # [y_1 .. y_U, eos]
-        out = self.speller(enc.memory, enc.memory_lengths, inputs, sampling_probability)
-        att_loss = F.cross_entropy(
-            out.logits.float().transpose(1, 2),  # (B, U, V) -> (B, V, U)
-            outputs,
-            ignore_index=self.config.pad_id,
-            label_smoothing=self.config.label_smoothing,
+        att_loss, attention = attention_loss(
+            self.speller, enc, targets, target_lengths, self.config, sampling_probability
         )
         ctc_loss = torch.zeros((), device=features.device)
         if self.ctc is not None:
-            log_probs = self.ctc(enc.ctc_input)
-            ctc_loss = (
-                F.ctc_loss(
-                    log_probs.transpose(0, 1),  # (B, T, V) -> (T, B, V)
-                    targets,
-                    enc.ctc_lengths,
-                    target_lengths,
-                    blank=self.config.pad_id,
-                    reduction="sum",
-                    zero_infinity=True,
-                )
-                / B
-            )
+            ctc_loss = self.ctc.loss(enc, targets, target_lengths, blank=self.config.pad_id)
         w = self.config.ctc_weight
-        return LASLoss((1 - w) * att_loss + w * ctc_loss, att_loss, ctc_loss, out.attention)
-
-    def listener_lengths(self, feature_lengths: torch.Tensor) -> torch.Tensor:
-        """Memory lengths (B,) the listener gives for feature lengths (B,)."""
-        lengths = feature_lengths
-        for _ in range(self.config.listener.n_pyramid):
-            lengths = halved_lengths(lengths)
-        return lengths
+        return LASLoss((1 - w) * att_loss + w * ctc_loss, att_loss, ctc_loss, attention)
 
     def ctc_log_probs(
         self, features: torch.Tensor, feature_lengths: torch.Tensor
@@ -220,10 +278,4 @@ class ListenAttendSpell(nn.Module):
                 eos_id=self.config.eos_id,
             )
             weights["ctc"] = ctc_weight
-        if lm is not None and lm_weight > 0:
-            scorers["lm"], weights["lm"] = lm, lm_weight
-        ids = (self.config.bos_id, self.config.eos_id)
-        if search.beam_size == 1:
-            hyps = greedy_search(scorers, weights, enc.memory, enc.memory_lengths, *ids, search)
-            return [[h] for h in hyps]
-        return BeamSearch(scorers, weights, *ids, search)(enc.memory, enc.memory_lengths)
+        return run_search(scorers, weights, enc, self.config, search, lm, lm_weight)

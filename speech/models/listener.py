@@ -153,6 +153,13 @@ class Listener(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.dropout = nn.Dropout(config.dropout)
 
+    def output_lengths(self, feature_lengths: torch.Tensor) -> torch.Tensor:
+        """Memory lengths (B,) for feature lengths (B,)."""
+        lengths = feature_lengths
+        for _ in range(self.config.n_pyramid):
+            lengths = halved_lengths(lengths)
+        return lengths
+
     def forward(self, features: torch.Tensor, feature_lengths: torch.Tensor) -> ListenerOutput:
         """Encode features (B, T, F) with lengths (B,); returns memory at T / reduction frames."""
         x, lengths = features, feature_lengths

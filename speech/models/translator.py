@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from speech.decoding import BeamSearch, Hypothesis, SearchConfig, greedy_search
-from speech.models.las import CTCHead, EncoderDecoderConfig
-from speech.models.listener import Listener, ListenerOutput, halved_lengths
+from speech.decoding import Hypothesis, SearchConfig
+from speech.models.las import CTCHead, EncoderDecoderConfig, attention_loss, run_search
+from speech.models.listener import Listener
 from speech.models.speller import Speller
 
 
@@ -105,46 +104,14 @@ class SpeechTranslator(nn.Module):
             sampling_probability: Scheduled-sampling probability.
         """
         enc = self.listener(features, feature_lengths)
-        B = targets.shape[0]
-        bos = targets.new_full((B, 1), self.config.bos_id)
-        inputs = torch.cat([bos, targets], dim=1)  # (B, U + 1)
-        outputs = torch.cat([targets, targets.new_full((B, 1), self.config.pad_id)], dim=1)
-        outputs[torch.arange(B), target_lengths] = self.config.eos_id  # [y_1 .. y_U, eos]
-        out = self.speller(enc.memory, enc.memory_lengths, inputs, sampling_probability)
-        att_loss = F.cross_entropy(
-            out.logits.float().transpose(1, 2),  # (B, U, V) -> (B, V, U)
-            outputs,
-            ignore_index=self.config.pad_id,
-            label_smoothing=self.config.label_smoothing,
+        att_loss, attention = attention_loss(
+            self.speller, enc, targets, target_lengths, self.config, sampling_probability
         )
         if self.ctc is None or source is None or source_lengths is None:
-            return TranslatorLoss(att_loss, att_loss, torch.zeros_like(att_loss), out.attention)
-        ctc_loss = self._ctc_loss(enc, source, source_lengths)
+            return TranslatorLoss(att_loss, att_loss, torch.zeros_like(att_loss), attention)
+        ctc_loss = self.ctc.loss(enc, source, source_lengths, blank=self.config.source_pad_id)
         w = self.config.ctc_weight
-        return TranslatorLoss((1 - w) * att_loss + w * ctc_loss, att_loss, ctc_loss, out.attention)
-
-    def _ctc_loss(
-        self, enc: ListenerOutput, source: torch.Tensor, source_lengths: torch.Tensor
-    ) -> torch.Tensor:
-        """Source CTC loss per utterance (summed over tokens, averaged over the batch)."""
-        log_probs = self.ctc(enc.ctc_input)  # (B, T', V_src)
-        loss = F.ctc_loss(
-            log_probs.transpose(0, 1),  # (B, T', V_src) -> (T', B, V_src)
-            source,
-            enc.ctc_lengths,
-            source_lengths,
-            blank=self.config.source_pad_id,
-            reduction="sum",
-            zero_infinity=True,
-        )
-        return loss / source.shape[0]
-
-    def listener_lengths(self, feature_lengths: torch.Tensor) -> torch.Tensor:
-        """Memory lengths (B,) the listener gives for feature lengths (B,)."""
-        lengths = feature_lengths
-        for _ in range(self.config.listener.n_pyramid):
-            lengths = halved_lengths(lengths)
-        return lengths
+        return TranslatorLoss((1 - w) * att_loss + w * ctc_loss, att_loss, ctc_loss, attention)
 
     @torch.no_grad()
     def decode(
@@ -171,12 +138,6 @@ class SpeechTranslator(nn.Module):
         """
         search = search or SearchConfig()
         enc = self.listener(features, feature_lengths)
-        scorers: dict = {"decoder": self.speller}
-        weights = {"decoder": 1.0}
-        if lm is not None and lm_weight > 0:
-            scorers["lm"], weights["lm"] = lm, lm_weight
-        ids = (self.config.bos_id, self.config.eos_id)
-        if search.beam_size == 1:
-            hyps = greedy_search(scorers, weights, enc.memory, enc.memory_lengths, *ids, search)
-            return [[h] for h in hyps]
-        return BeamSearch(scorers, weights, *ids, search)(enc.memory, enc.memory_lengths)
+        return run_search(
+            {"decoder": self.speller}, {"decoder": 1.0}, enc, self.config, search, lm, lm_weight
+        )

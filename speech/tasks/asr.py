@@ -16,10 +16,10 @@ import torch
 
 from speech.data import Batch, Collate, SpeechDataset
 from speech.decoding import SearchConfig
-from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig, SpecAugment, SpecAugmentConfig
+from speech.features import CMVNStats, LogMelConfig, SpecAugment, SpecAugmentConfig
 from speech.models.las import LASConfig, ListenAttendSpell
 from speech.tasks.checkpoint import FORMAT_VERSION
-from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict
+from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict, training_front_end
 from speech.tasks.plots import save_alignment
 from speech.text import Tokenizer, tokenizer_to_dict
 
@@ -96,17 +96,8 @@ class ASRTask(BucketedTask):
         super().__init__()
         self.config = config
         self.tokenizer = tokenizer
-        model_config = dataclasses.replace(
-            config.model,
-            vocab_size=tokenizer.vocab_size,
-            pad_id=tokenizer.pad_id,
-            bos_id=tokenizer.bos_id,
-            eos_id=tokenizer.eos_id,
-            listener=dataclasses.replace(config.model.listener, input_dim=config.features.n_mels),
-        )
-        self.model_config = model_config
-        self.logmel = LogMel(config.features)
-        self.cmvn = GlobalCMVN.from_stats(cmvn) if cmvn is not None else GlobalCMVN(config.features.n_mels)
+        self.model_config = model_config = config.model.for_tokenizer(tokenizer, config.features.n_mels)
+        self.logmel, self.cmvn = training_front_end(config.features, cmvn)
         self.specaugment = SpecAugment(config.specaugment)
         self.model = ListenAttendSpell(model_config)
         self._val_counts = torch.zeros(4, dtype=torch.float64)  # word errors, words, char errors, chars
@@ -150,7 +141,7 @@ class ASRTask(BucketedTask):
         if batch_idx == 0 and self.trainer.is_global_zero:
             i = int(batch.text_lengths.argmax())  # the longest transcript shows the alignment best
             n = int(batch.text_lengths[i]) + 1
-            m = int(self.model.listener_lengths(frame_lengths[i : i + 1])[0])
+            m = int(self.model.listener.output_lengths(frame_lengths[i : i + 1])[0])
             save_alignment(
                 out.attention[i, :n, :m].float().cpu(),
                 Path(self.trainer.default_root_dir) / "alignments" / f"epoch{self.current_epoch:03d}.png",

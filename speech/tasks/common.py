@@ -18,6 +18,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader
 
 from speech.data import Collate, LengthBucketSampler, SpeechDataset, Utterance, read_manifest
+from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig
 from speech.tasks.checkpoint import AtomicCheckpointIO
 
 
@@ -219,6 +220,12 @@ class BucketedTask(L.LightningModule):
         return build_optimizer(self, self.config.optim)
 
 
-def cmvn_to_dict(cmvn: torch.nn.Module) -> dict[str, list[float]]:
+def training_front_end(features: LogMelConfig, cmvn: CMVNStats | None) -> tuple[LogMel, GlobalCMVN]:
+    """Log-mel and global CMVN of a task (identity statistics when ``cmvn`` is None)."""
+    stats = GlobalCMVN.from_stats(cmvn) if cmvn is not None else GlobalCMVN(features.n_mels)
+    return LogMel(features), stats
+
+
+def cmvn_to_dict(cmvn: GlobalCMVN) -> dict[str, list[float]]:
     """A :class:`~speech.features.GlobalCMVN`'s statistics for a checkpoint."""
     return {"mean": cmvn.mean.cpu().tolist(), "std": cmvn.std.cpu().tolist()}

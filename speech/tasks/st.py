@@ -19,12 +19,12 @@ import torch
 from speech.data import Batch, Collate, SpeechDataset
 from speech.decoding import SearchConfig
 from speech.errors import ConfigError
-from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig, SpecAugment, SpecAugmentConfig
+from speech.features import CMVNStats, LogMelConfig, SpecAugment, SpecAugmentConfig
 from speech.metrics import translation_scores
 from speech.models.translator import SpeechTranslator, TranslatorConfig
-from speech.tasks.asr import ScheduledSampling
+from speech.tasks.asr import ASRTask, ScheduledSampling
 from speech.tasks.checkpoint import FORMAT_VERSION, load_checkpoint
-from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict
+from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict, training_front_end
 from speech.tasks.plots import save_alignment
 from speech.text import Tokenizer, tokenizer_to_dict
 
@@ -110,28 +110,19 @@ class STTask(BucketedTask):
         self.config = config
         self.target_tokenizer = target_tokenizer
         self.source_tokenizer = source_tokenizer
-        self.model_config = dataclasses.replace(
-            config.model,
-            vocab_size=target_tokenizer.vocab_size,
-            pad_id=target_tokenizer.pad_id,
-            bos_id=target_tokenizer.bos_id,
-            eos_id=target_tokenizer.eos_id,
+        self.model_config = config.model.for_tokenizer(
+            target_tokenizer,
+            config.features.n_mels,
             source_vocab_size=source_tokenizer.vocab_size if source_tokenizer is not None else 0,
             source_pad_id=source_tokenizer.pad_id if source_tokenizer is not None else 0,
-            listener=dataclasses.replace(config.model.listener, input_dim=config.features.n_mels),
         )
-        self.logmel = LogMel(config.features)
-        self.cmvn = GlobalCMVN.from_stats(cmvn) if cmvn is not None else GlobalCMVN(config.features.n_mels)
+        self.logmel, self.cmvn = training_front_end(config.features, cmvn)
         self.specaugment = SpecAugment(config.specaugment)
         self.model = SpeechTranslator(self.model_config)
         self._val_pairs: list[tuple[str, str]] = []  # (reference, hypothesis)
 
     # Shared -----------------------------------------------------------------------------------
-    def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-mel + CMVN (+ SpecAugment in training) on the current device, in fp32."""
-        feats, frame_lengths = self.logmel(waveforms, lengths)
-        feats = self.cmvn(feats, frame_lengths)
-        return self.specaugment(feats, frame_lengths), frame_lengths
+    features = ASRTask.features  # log-mel + CMVN (+ SpecAugment in training), as in ASR
 
     def _step(self, batch: Batch, stage: str):
         feats, frame_lengths = self.features(batch.waveforms, batch.waveform_lengths)
@@ -175,7 +166,7 @@ class STTask(BucketedTask):
         if batch_idx == 0 and self.trainer.is_global_zero:
             i = int(batch.translation_lengths.argmax())  # the longest translation shows the alignment best
             n = int(batch.translation_lengths[i]) + 1
-            m = int(self.model.listener_lengths(frame_lengths[i : i + 1])[0])
+            m = int(self.model.listener.output_lengths(frame_lengths[i : i + 1])[0])
             save_alignment(
                 out.attention[i, :n, :m].float().cpu(),
                 Path(self.trainer.default_root_dir) / "alignments" / f"epoch{self.current_epoch:03d}.png",

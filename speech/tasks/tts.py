@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from speech.data import Batch, Collate, SpeechDataset
-from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig
+from speech.features import CMVNStats, LogMelConfig
 from speech.metrics.alignment import alignment_health
 from speech.models.tacotron2 import (
     InferenceConfig,
@@ -27,7 +27,7 @@ from speech.models.tacotron2 import (
     tacotron2_loss,
 )
 from speech.tasks.checkpoint import FORMAT_VERSION
-from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict
+from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict, training_front_end
 from speech.tasks.plots import save_alignment
 from speech.text import Tokenizer, tokenizer_to_dict
 from speech.text.frontend import TextFrontEndConfig, text_front_end
@@ -110,8 +110,7 @@ class TTSTask(BucketedTask):
             n_mels=config.features.n_mels,
             n_speakers=len(self.speakers),
         )
-        self.logmel = LogMel(config.features)
-        self.cmvn = GlobalCMVN.from_stats(cmvn) if cmvn is not None else GlobalCMVN(config.features.n_mels)
+        self.logmel, self.cmvn = training_front_end(config.features, cmvn)
         self.model = Tacotron2(self.model_config)
         self.front_end = text_front_end(config.text)
         self._val_sums = torch.zeros(4, dtype=torch.float64)  # items, focus, diagonality, monotonicity
