@@ -57,3 +57,111 @@ def _default_permissions(path: str) -> None:
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)
+
+
+# Data that becomes a path -----------------------------------------------------------------------
+_MAX_NAME_BYTES = 200  # leaves room for a suffix and the atomic writer's temporary prefix
+
+
+def safe_name(name: str, what: str = "name") -> str:
+    """Check that ``name`` (e.g. an utterance id) can be one file name inside a folder.
+
+    Rejected: empty names, ``.`` and ``..``, path separators, NUL and other control
+    characters, and names too long for a file system.
+
+    Raises:
+        SpeechError: ``what 'NAME' cannot be a file name (reason)``.
+    """
+    from speech.errors import SpeechError
+
+    reason = None
+    if not isinstance(name, str) or not name:
+        reason = "it is empty"
+    elif name in (".", ".."):
+        reason = "it names a folder"
+    elif "/" in name or "\\" in name:
+        reason = "it holds a path separator"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        reason = "it holds a control character"
+    elif len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
+        reason = f"it is longer than {_MAX_NAME_BYTES} bytes"
+    if reason:
+        raise SpeechError(f"{what} {name!r} cannot be a file name ({reason})")
+    return name
+
+
+def child_path(folder: str | os.PathLike, name: str, suffix: str = "", what: str = "name") -> Path:
+    """``folder/name+suffix`` for a ``name`` taken from data, confined to ``folder``.
+
+    Raises:
+        SpeechError: ``name`` is not a plain file name (see :func:`safe_name`).
+    """
+    from speech.errors import SpeechError
+
+    folder = Path(folder)
+    path = folder / (safe_name(name, what) + suffix)
+    if os.path.commonpath([os.path.abspath(folder), os.path.abspath(path)]) != os.path.abspath(folder):
+        raise SpeechError(f"{what} {name!r} would write outside {folder}")
+    return path
+
+
+def check_unique(names: list[str], what: str = "id", where: str = "input") -> None:
+    """Refuse duplicate names up front when each one becomes its own output file.
+
+    Raises:
+        SpeechError: ``where: what 'X' appears more than once``.
+    """
+    from speech.errors import SpeechError
+
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise SpeechError(f"{where}: {what} {name!r} appears more than once (each names an output file)")
+        seen.add(name)
+
+
+# Outputs checked before the work starts -----------------------------------------------------------
+def check_output_file(path: str | os.PathLike, what: str = "output") -> Path:
+    """Make sure a file can be written at ``path`` before any work is done.
+
+    The parent folder is created when missing. A test file is created and removed there, which
+    is the only check that also holds for read-only file systems and for root.
+
+    Raises:
+        SpeechError: One line naming ``path`` and why it cannot be written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        _refuse(path, what, "is a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        _refuse(path, what, "is not writable")
+    check_output_dir(path.parent if str(path.parent) else Path("."), f"folder of the {what}")
+    return path
+
+
+def check_output_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """Create folder ``path`` if needed and make sure files can be written in it.
+
+    Raises:
+        SpeechError: One line naming ``path`` and why no file can be written there.
+    """
+    path = Path(path)
+    for parent in [path, *path.parents]:  # the first existing ancestor must be a folder
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                _refuse(path, what, f"{parent} is not a folder" if parent != path else "is not a folder")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".speech-write-test.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        _refuse(path, what, e.strerror or e.__class__.__name__)
+    return path
+
+
+def _refuse(path: Path, what: str, reason: str) -> None:
+    from speech.errors import SpeechError
+
+    raise SpeechError(f"{path}: cannot write the {what} ({reason})")

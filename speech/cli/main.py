@@ -1,23 +1,53 @@
 """The ``speech`` command: one subcommand per task, each mapped to a typed function.
 
-Errors caused by the user (bad arguments, bad files) print one line on stderr and exit
-with code 2, never a traceback.
+Exit codes: 0 success, 2 bad input (a bad argument or file: one line on stderr naming it,
+never a traceback), 1 a bug in speech (one line saying so, with the path of a log file holding
+the traceback; ``--debug`` prints the traceback instead), 130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
+from speech import __version__
 from speech.errors import SpeechError
 
+EXIT_BUG = 1
 EXIT_USAGE = 2
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Help text that shows each option's default, unless it has none (None, False or empty)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" in text
+            or "default:" in text
+            or default is None
+            or default is False
+            or default == argparse.SUPPRESS
+            or default == []
+            or not (action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE))
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line on stderr and exit code 2."""
+    """An ``ArgumentParser`` whose errors are one line on stderr and exit code 2, showing defaults."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # noqa: D102 - argparse hook
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
@@ -28,6 +58,10 @@ def build_parser() -> ArgumentParser:
     from speech.cli import prepare, score, synthesize, train, transcribe, translate
 
     parser = ArgumentParser(prog="speech", description="Speech recognition, synthesis and translation.")
+    parser.add_argument("--version", action="version", version=f"speech {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an unexpected error"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
     prepare.add_parser(sub)
@@ -41,20 +75,67 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    debug = "--debug" in head or os.environ.get("SPEECH_DEBUG", "") not in ("", "0")
+    if "--debug" in head:
+        argv.remove("--debug")  # accepted anywhere before "--", not only before the subcommand
     parser = build_parser()
     args = parser.parse_args(argv)
+    command = f"speech {args.command}"
     try:
         code = args.func(args)
     except SpeechError as e:
-        print(f"speech {args.command}: error: {e}", file=sys.stderr)
+        print(f"{command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"speech {args.command}: interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `speech transcribe ... | head`: the reader went away
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as e:
+        if e.filename is None or debug:
+            return _bug(command, debug)
+        # a path the user named cannot be read or written: bad input, not a bug
+        where = f"{e.filename} -> {e.filename2}" if e.filename2 else str(e.filename)
+        print(f"{command}: error: {where}: {e.strerror or e.__class__.__name__}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
+        return _bug(command, debug)
     return int(code or 0)
+
+
+def _bug(command: str, debug: bool) -> int:
+    """Report an unexpected exception as a bug: one line and a log file, or the traceback."""
+    exc = sys.exc_info()[1]
+    summary = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+    if debug:
+        traceback.print_exc()
+        print(f"{command}: internal error (a bug in speech): {summary}", file=sys.stderr)
+        return EXIT_BUG
+    log = _write_crash_log(command)
+    where = f"traceback in {log}" if log else "rerun with --debug for the traceback"
+    print(
+        f"{command}: internal error (a bug in speech, please report it): {summary}; {where}",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
+
+
+def _write_crash_log(command: str) -> Path | None:
+    """Write the current traceback to ``$SPEECH_LOG_DIR`` (default: the temp folder); None on failure."""
+    folder = Path(os.environ.get("SPEECH_LOG_DIR") or Path(tempfile.gettempdir()) / "speech-logs")
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"crash-{stamp}-", suffix=".log", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"{command} (speech {__version__}), argv: {sys.argv!r}\n")
+            traceback.print_exc(file=f)
+        return Path(name)
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":
