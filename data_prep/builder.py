@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import multiprocessing
+import os
 import posixpath
 import shutil
 import signal
@@ -43,7 +44,7 @@ from data_prep import voices
 from speech import audio
 from speech.data.manifest import Utterance, write_manifest
 from speech.errors import SpeechError
-from speech.io import atomic_write
+from speech.io import atomic_write, check_output_dir, check_output_file
 
 FORMAT_VERSION = 1
 """Bumped when the generated data changes for the same options (part of the marker hash)."""
@@ -151,6 +152,19 @@ class CorpusSummary:
     up_to_date: bool = False
     drop_reasons: list[str] = field(default_factory=list)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready fields (``--json``)."""
+        return {
+            "corpus": self.name,
+            "out": self.out,
+            "up_to_date": self.up_to_date,
+            "synthesized": self.synthesized,
+            "dropped": self.dropped,
+            "seconds": round(self.seconds, 3),
+            "manifests": [asdict(m) for m in self.manifests],
+            "drop_reasons": self.drop_reasons,
+        }
+
     def table(self) -> str:
         """A printable summary: a headline and one row per manifest."""
         if self.up_to_date:
@@ -188,10 +202,7 @@ def build_corpus(plan: CorpusPlan, jobs: int = 1, progress: bool = True) -> Corp
             empty because every one of its utterances was dropped.
     """
     out = plan.out
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SpeechError(f"{out}: cannot create the corpus folder ({e.strerror or e})") from None
+    check_outputs(plan)
     current = up_to_date(plan.name, out, plan.options)
     if current is not None:
         return current
@@ -212,6 +223,23 @@ def build_corpus(plan: CorpusPlan, jobs: int = 1, progress: bool = True) -> Corp
     (out / PARTIAL).unlink(missing_ok=True)
     shutil.rmtree(out / _WORK, ignore_errors=True)
     return summary
+
+
+def check_outputs(plan: CorpusPlan) -> None:
+    """Before any work: the corpus folder, markers and manifests can be written, all inside ``out``.
+
+    Raises:
+        SpeechError: One line naming the path that cannot be written, or a planned path that
+            would land outside the corpus folder.
+    """
+    out = check_output_dir(plan.out, "corpus folder")
+    root = os.path.abspath(out)
+    for relative in _outputs(plan):
+        target = os.path.abspath(out / relative)
+        if Path(relative).is_absolute() or os.path.commonpath([root, target]) != root or target == root:
+            raise SpeechError(f"{plan.name}: planned output {relative!r} is outside {out}")
+    for name in (DONE, PARTIAL, *(m.path for m in plan.manifests)):
+        check_output_file(out / name, "corpus file")
 
 
 def up_to_date(name: str, out: Path, options: dict[str, Any]) -> CorpusSummary | None:
@@ -241,7 +269,7 @@ def _read_marker(path: Path, corpus: str) -> dict[str, Any]:
         return {}
     if marker.get("corpus") not in (None, corpus):
         raise SpeechError(
-            f"{path.parent} holds the '{marker['corpus']}' corpus; choose another --out for '{corpus}'"
+            f"{path.parent} holds the '{marker['corpus']}' corpus; choose another --out-dir for '{corpus}'"
         )
     return marker
 

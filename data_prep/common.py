@@ -10,20 +10,25 @@ split or subset), counting every line or file it cannot use in :class:`Skips` wi
    processes (:mod:`data_prep.parallel`); an unreadable or missing file is a counted skip;
 3. writes each manifest ``OUT/<name>.jsonl`` atomically, then the marker, last.
 
+Before any work the output folder, the marker and every manifest are checked writable. Data never
+becomes a path outside ``OUT``: a candidate whose id is not a plain file name (``..``, ``/``, NUL,
+a line break), whose audio path holds a control character, or whose cut would land outside
+``OUT`` is skipped and counted. A corpus with parts (subsets, splits) prepares by default every
+known part found on disk (:func:`present_parts`); parts named explicitly must all exist.
+
 Nothing is dropped silently: the summary (and the marker) lists each reason with its count and
 a few ``path: problem`` examples. A missing corpus folder or index file is one ``SpeechError``.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +36,9 @@ from typing import Any
 from data_prep.builder import ManifestSummary
 from data_prep.parallel import Cut, cut_segments, read_headers
 from speech.audio.io import AudioInfo
-from speech.data.manifest import Utterance, write_manifest
+from speech.data.manifest import Utterance, has_control, write_manifest
 from speech.errors import SpeechError
-from speech.io import atomic_write
+from speech.io import atomic_write, check_output_dir, check_output_file, safe_name
 
 PREP_VERSION = 1
 """Bumped when the manifests change for the same options (part of the marker hash)."""
@@ -109,6 +114,19 @@ class PrepSummary:
     def utterances(self) -> int:
         """Utterances over all manifests."""
         return sum(m.utterances for m in self.manifests)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready fields (``--json``)."""
+        return {
+            "corpus": self.name,
+            "out": self.out,
+            "up_to_date": self.up_to_date,
+            "utterances": self.utterances,
+            "seconds": round(self.seconds, 3),
+            "manifests": [asdict(m) for m in self.manifests],
+            "skipped": dict(self.skips.counts),
+            "examples": self.skips.examples,
+        }
 
     def table(self) -> str:
         """A printable summary: a headline, one row per manifest, the skip reasons."""
@@ -194,17 +212,17 @@ def prepare_corpus(
     """
     if jobs < 1:
         raise SpeechError(f"--jobs must be at least 1, got {jobs}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SpeechError(f"{out}: cannot create the output folder ({e.strerror or e})") from None
+    check_output_dir(out)
+    check_output_file(out / marker, "completion marker")
     current = None if force else up_to_date(name, out, options, marker)
     if current is not None:
         return current
     (out / marker).unlink(missing_ok=True)
     start = time.monotonic()
     skips = Skips()
-    found = scan(skips)
+    found = {key: confine(cands, out, skips) for key, cands in scan(skips).items()}
+    for key in found:
+        check_output_file(out / f"{safe_name(key, 'manifest name')}.jsonl", "manifest")
     results = _audio_results(found, jobs, progress, name)
     reported: set[str] = set()  # an audio file in several manifests is one skip, not several
     kept = {key: _utterances(cands, results, skips, reported) for key, cands in found.items()}
@@ -219,6 +237,52 @@ def prepare_corpus(
     summary = PrepSummary(name, str(out), summaries, skips, seconds=time.monotonic() - start)
     _write_marker(out / marker, summary, options)
     return summary
+
+
+def confine(candidates: list[Candidate], out: Path, skips: Skips) -> list[Candidate]:
+    """The candidates whose id, audio path and cut are safe to use; the others are counted skips.
+
+    An id must be a plain file name (it names files downstream, e.g. ``speech synthesize``'s
+    wavs); an audio path must hold no control character or line break; a cut must write inside
+    ``out``.
+    """
+    root = os.path.abspath(out)
+    kept = []
+    for c in candidates:
+        try:
+            safe_name(c.id, "id")
+        except SpeechError as e:
+            skips.add("id cannot be a file name", f"{c.audio!r}: {e}")
+            continue
+        if has_control(c.audio):
+            skips.add("control character in a path", f"{c.audio!r}: holds a control character (id {c.id!r})")
+        elif c.cut is not None and os.path.commonpath([root, os.path.abspath(c.cut.out)]) != root:
+            skips.add("path outside the output folder", f"{c.cut.out!r}: outside {out} (id {c.id!r})")
+        else:
+            kept.append(c)
+    return kept
+
+
+def present_parts(
+    known: Sequence[str], exists: Callable[[str], bool], where: Path, what: str, layout: str = "{}"
+) -> tuple[str, ...]:
+    """The known parts (subsets, splits) found on disk, in ``known`` order: a preparer's default.
+
+    Args:
+        known: Every part the corpus may have.
+        exists: Whether one part is present.
+        where: The corpus folder (for the message).
+        what: What a part is called, e.g. ``"LibriSpeech subsets"``.
+        layout: How a part appears under ``where``, e.g. ``"{}.tsv"`` (for the message).
+
+    Raises:
+        SpeechError: None of them is present; the message lists what was looked for.
+    """
+    found = tuple(part for part in known if exists(part))
+    if not found:
+        looked = ", ".join(layout.format(part) for part in known)
+        raise SpeechError(f"{where}: none of the {what} found (looked for {looked})")
+    return found
 
 
 def _write_marker(path: Path, summary: PrepSummary, options: dict[str, Any]) -> None:
@@ -364,46 +428,3 @@ def hold_out(candidates: list[Candidate], dev: int, test: int, seed: int) -> dic
         split: [c for c in candidates if chosen.get(c.id, "train") == split]
         for split in ("train", "dev", "test")
     }
-
-
-def csv_list(text: str) -> tuple[str, ...]:
-    """Argparse type: ``"a,b"`` -> ``("a", "b")``."""
-    return tuple(item.strip() for item in text.split(",") if item.strip())
-
-
-def positive_int(text: str) -> int:
-    """Argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def add_common_args(parser: argparse.ArgumentParser, corpus_help: str) -> None:
-    """``--corpus-dir``, ``--out-dir``, ``--jobs``, ``--force``, ``--quiet``."""
-    parser.add_argument("--corpus-dir", type=Path, required=True, metavar="D", help=corpus_help)
-    parser.add_argument(
-        "--out-dir",
-        type=Path,
-        required=True,
-        metavar="O",
-        help="folder for the manifests O/<split>.jsonl (and cut audio, where any)",
-    )
-    parser.add_argument(
-        "--jobs",
-        type=positive_int,
-        default=min(8, os.cpu_count() or 1),
-        metavar="N",
-        help="parallel workers (threads reading headers, processes cutting segments); the output does not "
-        "depend on it (default: %(default)s)",
-    )
-    parser.add_argument("--force", action="store_true", help="redo even when the output is up to date")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-
-
-def run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments every ``prepare_<corpus>`` takes from the common CLI options."""
-    return {"jobs": args.jobs, "progress": not args.quiet, "force": args.force}

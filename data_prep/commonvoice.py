@@ -8,13 +8,14 @@ Layout, as ``cv-corpus-<version>-<lang>.tar.gz`` unpacks under ``cv-corpus-<vers
 Columns are found by header name (``client_id``, ``path``, ``sentence``; the others, which vary
 between releases, are ignored). Output ``OUT/<split>.jsonl`` per split: ``id`` (the clip name
 without ``.mp3``), ``audio`` (the clip), ``text`` (the sentence as written), ``speaker`` (the
-client id), ``lang``. Durations come from the mp3 headers.
+client id), ``lang``. Durations come from the mp3 headers. By default every one of ``train``,
+``dev`` and ``test`` whose tsv is present is prepared.
 
 mp3 is read by soundfile when its libsndfile (1.1.0 or later) was built with mpg123, as the
 soundfile >= 0.12 wheels are; otherwise :func:`require_mp3` says what to install.
 
-Skipped and counted: lines whose field count differs from the header's, empty sentences,
-missing or unreadable clips.
+Skipped and counted: lines whose field count differs from the header's or whose ``path`` is not
+a plain file name in ``clips/``, empty sentences, missing or unreadable clips.
 """
 
 from __future__ import annotations
@@ -25,20 +26,20 @@ from pathlib import Path
 
 import soundfile as sf
 
+from data_prep.cli import add_common_args, csv_list, print_summary, run_options
 from data_prep.common import (
     Candidate,
     PrepSummary,
     Skips,
-    add_common_args,
     clean_text,
-    csv_list,
     prepare_corpus,
+    present_parts,
     read_table,
     require_dir,
-    run_options,
 )
 from speech.audio import io as audio_io
 from speech.errors import SpeechError
+from speech.io import safe_name
 
 SPLITS = ("train", "dev", "test")
 _HELP = (
@@ -70,7 +71,7 @@ def prepare_commonvoice(
     corpus_dir: str | Path,
     out_dir: str | Path,
     lang: str,
-    splits: Sequence[str] = SPLITS,
+    splits: Sequence[str] | None = None,
     jobs: int = 1,
     progress: bool = True,
     force: bool = False,
@@ -81,7 +82,8 @@ def prepare_commonvoice(
         corpus_dir: The ``cv-corpus-<version>`` folder (or its ``<lang>`` folder).
         out_dir: Output folder.
         lang: Language code, e.g. ``en``, ``fr``, ``zh-CN``.
-        splits: tsv names to prepare, e.g. ``train``, ``dev``, ``test``, ``validated``.
+        splits: tsv names to prepare, e.g. ``train``, ``dev``, ``test``, ``validated``; ``None``:
+            every one of :data:`SPLITS` present.
         jobs: Worker threads reading mp3 headers.
         progress: Show progress bars.
         force: Redo even when up to date.
@@ -89,11 +91,17 @@ def prepare_commonvoice(
     Raises:
         SpeechError: A missing folder or tsv, a tsv without a needed column, or no mp3 support.
     """
+    safe_name(lang, "language")
     folder = language_folder(require_dir(Path(corpus_dir).resolve(), "the Common Voice folder"), lang)
+    if splits is None:
+        splits = present_parts(
+            SPLITS, lambda s: (folder / f"{s}.tsv").is_file(), folder, "Common Voice splits", "{}.tsv"
+        )
     splits = tuple(dict.fromkeys(splits))
     if not splits:
         raise SpeechError("no splits given")
     for split in splits:
+        safe_name(split, "split")
         if not (folder / f"{split}.tsv").is_file():
             raise SpeechError(f"{folder / (split + '.tsv')}: no such file (Common Voice split {split})")
 
@@ -107,8 +115,12 @@ def prepare_commonvoice(
     return prepare_corpus("commonvoice", Path(out_dir), options, scan, jobs, progress, force)
 
 
-def clip_path(clips: Path, name: str) -> Path:
-    """The clip a tsv ``path`` names (early releases leave out the ``.mp3``)."""
+def clip_path(clips: Path, name: str) -> Path | None:
+    """The clip a tsv ``path`` names (early releases leave out the ``.mp3``); None for a non-file name."""
+    try:
+        safe_name(name)
+    except SpeechError:
+        return None
     return clips / (name if Path(name).suffix else f"{name}.mp3")
 
 
@@ -122,6 +134,9 @@ def read_split(tsv: Path, lang: str, skips: Skips) -> list[Candidate]:
             continue
         text = clean_text(row["sentence"])
         audio = clip_path(clips, row["path"].strip())
+        if audio is None:
+            skips.add("malformed line", f"{where}: path {row['path']!r} is not a file name in {clips}")
+            continue
         if not text:
             skips.add("empty transcript", f"{where}: no sentence for {audio.name}")
             continue
@@ -140,17 +155,13 @@ def add_cli(targets: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--splits",
         type=csv_list,
-        default=SPLITS,
+        default=None,
         metavar="S1,S2",
-        help="tsv files to prepare (default: train,dev,test; validated, other, ... also work)",
+        help="tsv files to prepare (default: each of train,dev,test found; validated, other, ... also work)",
     )
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    print(
-        prepare_commonvoice(
-            args.corpus_dir, args.out_dir, args.lang, args.splits, **run_options(args)
-        ).table()
-    )
-    return 0
+    summary = prepare_commonvoice(args.corpus_dir, args.out_dir, args.lang, args.splits, **run_options(args))
+    return print_summary(summary, args)

@@ -9,6 +9,7 @@ table lacks ``sentence`` or ``client_id``, they are joined from ``<cv root>/<src
 by ``path``, as the official ``get_covost_splits.py`` does.
 
 Output ``OUT/{train,dev,test}.jsonl``: ``train`` holds both ``train`` and ``train_covost`` rows.
+By default every split with rows in the table is written (all three in the released tables).
 Fields: ``id`` (clip name), ``audio`` (the clip), ``text`` (source sentence), ``translation``,
 ``speaker`` (client id), ``lang`` (``src``), ``target_lang`` (``tgt``).
 
@@ -22,18 +23,16 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from data_prep.cli import add_common_args, csv_list, print_summary, run_options
 from data_prep.common import (
     Candidate,
     PrepSummary,
     Row,
     Skips,
-    add_common_args,
     clean_text,
-    csv_list,
     prepare_corpus,
     read_table,
     require_dir,
-    run_options,
 )
 from data_prep.commonvoice import clip_path, language_folder, require_mp3
 from speech.errors import SpeechError
@@ -52,7 +51,7 @@ def prepare_covost2(
     src: str,
     tgt: str,
     covost_dir: str | Path | None = None,
-    splits: Sequence[str] = SPLITS,
+    splits: Sequence[str] | None = None,
     jobs: int = 1,
     progress: bool = True,
     force: bool = False,
@@ -65,7 +64,8 @@ def prepare_covost2(
         src: Source language code (Common Voice's), e.g. ``fr`` or ``en``.
         tgt: Target language code, e.g. ``en`` or ``de``.
         covost_dir: Folder holding ``covost_v2.<src>_<tgt>.tsv`` (default: ``corpus_dir``).
-        splits: Splits to write, from ``train``, ``dev``, ``test``.
+        splits: Splits to write, from ``train``, ``dev``, ``test``; ``None``: each one with rows in
+            the table.
         jobs: Worker threads reading mp3 headers.
         progress: Show progress bars.
         force: Redo even when up to date.
@@ -83,7 +83,8 @@ def prepare_covost2(
             f"{tsv}: no such file (the CoVoST 2 {src}-{tgt} table; unpack "
             f"covost_v2.{src}_{tgt}.tsv.tar.gz there or pass --covost-dir)"
         )
-    splits = tuple(dict.fromkeys(splits))
+    explicit = splits is not None
+    splits = tuple(dict.fromkeys(splits if explicit else SPLITS))
     unknown = [s for s in splits if s not in SPLITS]
     if unknown or not splits:
         raise SpeechError(
@@ -94,9 +95,16 @@ def prepare_covost2(
         found = read_covost(tsv, folder, src, tgt, skips)
         if any(c.audio.endswith(".mp3") for cands in found.values() for c in cands):
             require_mp3()
-        return {split: found[split] for split in splits}
+        chosen = splits if explicit else tuple(s for s in splits if found[s]) or splits
+        return {split: found[split] for split in chosen}
 
-    options = {"corpus_dir": str(folder), "table": str(tsv), "src": src, "tgt": tgt, "splits": list(splits)}
+    options = {
+        "corpus_dir": str(folder),
+        "table": str(tsv),
+        "src": src,
+        "tgt": tgt,
+        "splits": list(splits) if explicit else "auto",
+    }
     return prepare_corpus("covost2", Path(out_dir), options, scan, jobs, progress, force)
 
 
@@ -123,6 +131,9 @@ def read_covost(tsv: Path, folder: Path, src: str, tgt: str, skips: Skips) -> di
             skips.add("empty text", f"{where}: empty {'sentence' if not text else 'translation'} for {name}")
             continue
         audio = clip_path(folder / "clips", name)
+        if audio is None:
+            skips.add("malformed line", f"{where}: path {name!r} is not a file name in {folder / 'clips'}")
+            continue
         found[split].append(
             Candidate(
                 Path(audio.name).stem,
@@ -166,9 +177,9 @@ def add_cli(targets: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--splits",
         type=csv_list,
-        default=SPLITS,
+        default=None,
         metavar="S1,S2",
-        help="splits to write (default: train,dev,test)",
+        help="splits to write (default: each of train,dev,test with rows in the table)",
     )
     p.set_defaults(func=_run)
 
@@ -177,5 +188,4 @@ def _run(args: argparse.Namespace) -> int:
     summary = prepare_covost2(
         args.corpus_dir, args.out_dir, args.src, args.tgt, args.covost_dir, args.splits, **run_options(args)
     )
-    print(summary.table())
-    return 0
+    return print_summary(summary, args)

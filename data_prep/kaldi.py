@@ -8,15 +8,22 @@ Relative paths in ``wav.scp`` are resolved against ``base_dir`` (Kaldi runs from
 folder: pass it; default the current folder). ``wav.scp`` entries that are commands
 (``sox a.flac -t wav - |``) are skipped with a reason unless ``allow_pipes``, which runs them
 through the shell in ``base_dir``, once each, into ``OUT/wav/<name>/recordings/<recording>.wav``; archive
-entries (``foo.ark:123``) are skipped. The options hash includes the files' contents.
+entries (``foo.ark:123``) are skipped. The options hash includes the files' contents. Ids that
+become file names (segments, piped recordings) must be plain file names (no ``/``, ``..`` or
+control character), so nothing is written outside ``OUT``; others are skipped and counted.
 
 **Export** writes a manifest as a data dir: ``wav.scp``, ``text``, ``utt2spk``, ``spk2utt``,
 ``utt2dur``, and ``segments`` when needed (several utterances naming one audio file; each then
 spans its whole file). Kaldi needs utterance ids that start with their speaker id (so that
 ``utt2spk`` sorts the same by either column): other ids get ``<speaker>-`` prepended, and
 utterances without a speaker are their own speaker. Non-wav audio is piped through
-``convert`` (default ``sox <path> -t wav - |``). Files are sorted (C locale) and written
-atomically; an export always rewrites them, so it needs no marker.
+``convert`` (default ``sox <path> -t wav - |``). Kaldi files are line based and split on
+whitespace, so a manifest line whose id or speaker holds whitespace, or whose id, speaker, audio
+path or text holds a control character or line break, is refused (``manifest:line: problem``)
+before anything is written: otherwise a path holding a newline would become a second
+``wav.scp`` line, which an import with pipes allowed would run. The output folder and files are
+checked writable first; files are sorted (C locale) and written atomically; an export always
+rewrites them, so it needs no marker.
 """
 
 from __future__ import annotations
@@ -26,27 +33,27 @@ import hashlib
 import re
 import shlex
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from data_prep.cli import add_common_args, add_output_options, print_summary, run_options
 from data_prep.common import (
     Candidate,
     PrepSummary,
     Skips,
-    add_common_args,
     clean_text,
     prepare_corpus,
     read_lines,
     require_dir,
-    run_options,
 )
 from data_prep.parallel import Cut, parallel_map, read_header
-from speech.data.manifest import Utterance, read_manifest
+from speech.data.manifest import Utterance, has_control, read_manifest_lines
 from speech.errors import SpeechError
-from speech.io import atomic_path, atomic_write
+from speech.io import atomic_path, atomic_write, check_output_dir, check_output_file, child_path, safe_name
 
 FILES = ("wav.scp", "text", "segments", "utt2spk")
+EXPORT_FILES = ("wav.scp", "text", "utt2spk", "spk2utt", "utt2dur")
 CONVERT = "sox {path} -t wav - |"
 _ARK = re.compile(r"\.ark:\d+$")
 Entry = tuple[str, str]
@@ -84,7 +91,7 @@ def import_kaldi(
     for required in ("wav.scp", "text"):
         if not (data / required).is_file():
             raise SpeechError(f"{data / required}: no such file (a Kaldi data dir needs wav.scp and text)")
-    name = name or data.name
+    name = safe_name(name or data.name, "manifest name (--name)")
     base = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
     out = Path(out_dir)
 
@@ -165,11 +172,23 @@ def scan_data_dir(
         elif not clean_text(text):
             skips.add("empty transcript", f"{where}: no text for {utt}")
         else:
-            cut = Cut(recording.audio, start, duration, str(work / f"{utt}.wav")) if segmented else None
+            target = _file_in(work, utt, where, skips) if segmented else None
+            if target == "":
+                continue
+            cut = Cut(recording.audio, start, duration, target) if target else None
             speaker = speakers[utt][0] if utt in speakers else None
             audio = cut.out if cut else recording.audio
             candidates.append(Candidate(utt, audio, clean_text(text), speaker, lang=lang, cut=cut))
     return candidates
+
+
+def _file_in(folder: Path, name: str, where: str, skips: Skips) -> str:
+    """``folder/<name>.wav`` for an id from the data dir, or "" (a counted skip) when it is no file name."""
+    try:
+        return str(child_path(folder, name, ".wav", "id"))
+    except SpeechError as e:
+        skips.add("id cannot be a file name", f"{where}: {e}")
+        return ""
 
 
 def _segments(
@@ -201,8 +220,16 @@ def _recordings(
     recordings: dict[str, Recording] = {}
     pipes: dict[str, tuple[str, str, str, str]] = {}
     for rec, (value, where) in table.items():
-        if value.endswith("|") and allow_pipes:
-            pipes[rec] = (value[:-1].strip(), str(work / "recordings" / f"{rec}.wav"), str(base), where)
+        if has_control(value) or has_control(rec):
+            detail = f"{where}: {value[:60]!r} holds a control character"
+            recordings[rec] = Recording("", where, "control character in wav.scp", detail)
+        elif value.endswith("|") and allow_pipes:
+            try:
+                out = str(child_path(work / "recordings", rec, ".wav", "recording id"))
+            except SpeechError as e:
+                recordings[rec] = Recording("", where, "id cannot be a file name", f"{where}: {e}")
+                continue
+            pipes[rec] = (value[:-1].strip(), out, str(base), where)
         elif value.endswith("|"):
             detail = f"{where}: '{value[:60]}' is a command; pass --allow-pipes to run it"
             recordings[rec] = Recording("", where, "command pipe in wav.scp", detail)
@@ -245,6 +272,10 @@ class KaldiExport:
     renamed: int
     segments: bool
 
+    def as_dict(self) -> dict[str, object]:
+        """The fields as JSON-ready values (``--json``)."""
+        return asdict(self)
+
     def table(self) -> str:
         """One printable line."""
         extra = f", {self.renamed} ids prefixed with their speaker" if self.renamed else ""
@@ -257,14 +288,17 @@ def export_kaldi(manifest: str | Path, out_dir: str | Path, convert: str = CONVE
     """Write a manifest as a Kaldi data dir; see the module docstring.
 
     Raises:
-        SpeechError: An unreadable manifest, a bad ``convert`` template, or ids that collide
-            once whitespace is replaced and speaker prefixes are added.
+        SpeechError: An unwritable output, an unreadable manifest, a bad ``convert`` template, a
+            manifest line Kaldi cannot hold (see the module docstring), or ids that collide once
+            speaker prefixes are added.
     """
-    if "{path}" not in convert or not convert.rstrip().endswith("|"):
-        raise SpeechError(f"--convert must hold {{path}} and end with '|', got {convert!r}")
-    rows, renamed = _kaldi_rows(read_manifest(manifest), str(manifest))
+    if "{path}" not in convert or not convert.rstrip().endswith("|") or has_control(convert):
+        raise SpeechError(f"--convert must hold {{path}}, end with '|' and be one line, got {convert!r}")
+    out = check_output_dir(out_dir, "Kaldi data dir")
+    for filename in (*EXPORT_FILES, "segments"):
+        check_output_file(out / filename, "Kaldi file")
+    rows, renamed = _kaldi_rows(read_manifest_lines(manifest), str(manifest))
     files = _kaldi_files(rows, convert)
-    out = Path(out_dir)
     (out / "segments").unlink(missing_ok=True)
     for filename, lines in files.items():
         with atomic_write(out / filename) as f:
@@ -279,19 +313,34 @@ class _Row(NamedTuple):
     duration: float
 
 
-def _kaldi_rows(utterances: list[Utterance], manifest: str) -> tuple[dict[str, _Row], int]:
-    """``({Kaldi utterance id: row}, how many ids got a speaker prefix)``."""
+def _kaldi_rows(utterances: list[tuple[str, Utterance]], manifest: str) -> tuple[dict[str, _Row], int]:
+    """``({Kaldi utterance id: row}, how many ids got a speaker prefix)``; ``where`` is ``file:line``."""
     rows: dict[str, _Row] = {}
     renamed = 0
-    for u in utterances:
-        utt = re.sub(r"\s+", "_", u.id)
-        speaker = re.sub(r"\s+", "_", u.speaker) if u.speaker else utt
+    for where, u in utterances:
+        text = clean_text(u.text)
+        _check_kaldi_safe(where, u, text)
+        utt = u.id
+        speaker = u.speaker or utt
         if not (utt == speaker or (utt.startswith(speaker) and utt[len(speaker)] in "-_")):
             utt, renamed = f"{speaker}-{utt}", renamed + 1
         if utt in rows:
-            raise SpeechError(f"{manifest}: utterance id '{utt}' repeats once made Kaldi-safe")
-        rows[utt] = _Row(speaker, u.audio, clean_text(u.text), u.duration)
+            raise SpeechError(f"{where}: utterance id {utt!r} repeats once prefixed with its speaker")
+        rows[utt] = _Row(speaker, u.audio, text, u.duration)
     return rows, renamed
+
+
+def _check_kaldi_safe(where: str, u: Utterance, text: str) -> None:
+    """Refuse what would break Kaldi's line and field structure: whitespace in ids, control characters."""
+    for field, value in (("id", u.id), ("speaker", u.speaker or "")):
+        if any(c.isspace() for c in value):
+            raise SpeechError(f"{where}: {field} {value!r} holds whitespace, which a Kaldi {field} cannot")
+    for field, value in (("id", u.id), ("speaker", u.speaker or ""), ("audio", u.audio), ("text", text)):
+        if has_control(value):
+            raise SpeechError(
+                f"{where}: {field} {value[:80]!r} holds a control character or line break, "
+                "which a line-based Kaldi file cannot hold"
+            )
 
 
 def _kaldi_files(rows: dict[str, _Row], convert: str) -> dict[str, list[str]]:
@@ -345,6 +394,7 @@ def add_cli(targets: argparse._SubParsersAction) -> None:
     e.add_argument("--manifest", required=True, help="the manifest to export")
     e.add_argument("--out-dir", type=Path, required=True, metavar="D", help="the Kaldi data dir to write")
     e.add_argument("--convert", default=CONVERT, help="pipe for non-wav audio (default: '%(default)s')")
+    add_output_options(e)
     e.set_defaults(func=_run_export)
 
 
@@ -358,10 +408,8 @@ def _run_import(args: argparse.Namespace) -> int:
         args.lang,
         **run_options(args),
     )
-    print(summary.table())
-    return 0
+    return print_summary(summary, args)
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    print(export_kaldi(args.manifest, args.out_dir, args.convert).table())
-    return 0
+    return print_summary(export_kaldi(args.manifest, args.out_dir, args.convert), args)

@@ -5,8 +5,10 @@ Layout, as the tarballs unpack under ``LibriSpeech/``::
     <subset>/<speaker>/<chapter>/<speaker>-<chapter>-<nnnn>.flac
     <subset>/<speaker>/<chapter>/<speaker>-<chapter>.trans.txt   "<speaker>-<chapter>-<nnnn> TEXT" lines
 
-for the subsets :data:`SUBSETS`. Output: ``OUT/<subset>.jsonl`` per subset, and ``OUT/train.jsonl``
-holding every selected ``train-*`` subset together. Fields: ``id`` (the utterance id), ``audio``
+for the subsets :data:`SUBSETS` (by default every one found under the corpus folder, as lhotse's
+``auto``: a download of dev-clean and test-clean alone prepares those two). Output:
+``OUT/<subset>.jsonl`` per subset, and ``OUT/train.jsonl`` holding every selected ``train-*``
+subset together. Fields: ``id`` (the utterance id), ``audio``
 (absolute path of the flac), ``duration``/``sample_rate`` from the flac header, ``text`` (as
 distributed: upper case, no punctuation), ``speaker``, ``lang`` ``en``. Utterances appear in
 speaker, chapter, transcript order.
@@ -23,17 +25,16 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from data_prep.cli import add_common_args, csv_list, print_summary, run_options
 from data_prep.common import (
     Candidate,
     PrepSummary,
     Skips,
-    add_common_args,
     clean_text,
-    csv_list,
     prepare_corpus,
+    present_parts,
     read_lines,
     require_dir,
-    run_options,
 )
 from speech.errors import SpeechError
 
@@ -56,7 +57,7 @@ _LINE = re.compile(r"^(\S+)(?:\s+(.*))?$")
 def prepare_librispeech(
     corpus_dir: str | Path,
     out_dir: str | Path,
-    subsets: Sequence[str] = SUBSETS,
+    subsets: Sequence[str] | None = None,
     jobs: int = 1,
     progress: bool = True,
     force: bool = False,
@@ -66,15 +67,19 @@ def prepare_librispeech(
     Args:
         corpus_dir: The ``LibriSpeech`` folder holding the subset folders.
         out_dir: Output folder.
-        subsets: Subsets to prepare; each must exist under ``corpus_dir``.
+        subsets: Subsets to prepare; each must exist under ``corpus_dir``. ``None``: every one of
+            :data:`SUBSETS` found there.
         jobs: Worker processes reading flac headers.
         progress: Show progress bars.
         force: Redo even when up to date.
 
     Raises:
-        SpeechError: An unknown or missing subset, or a subset with no usable utterance.
+        SpeechError: An unknown or missing subset (or none found), or a subset with no usable
+            utterance.
     """
     root = require_dir(Path(corpus_dir).resolve(), "the LibriSpeech folder")
+    if subsets is None:
+        subsets = present_parts(SUBSETS, lambda s: (root / s).is_dir(), root, "LibriSpeech subsets", "{}/")
     subsets = tuple(dict.fromkeys(subsets))
     if not subsets:
         raise SpeechError("no subsets given")
@@ -148,13 +153,14 @@ def add_cli(targets: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--subsets",
         type=csv_list,
-        default=SUBSETS,
+        default=None,
         metavar="S1,S2",
-        help=f"subsets to prepare (default: all: {','.join(SUBSETS)})",
+        help=f"subsets to prepare (default: every one of {','.join(SUBSETS)} found under --corpus-dir)",
     )
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    print(prepare_librispeech(args.corpus_dir, args.out_dir, args.subsets, **run_options(args)).table())
-    return 0
+    return print_summary(
+        prepare_librispeech(args.corpus_dir, args.out_dir, args.subsets, **run_options(args)), args
+    )

@@ -14,8 +14,8 @@ the next ``dev`` the dev set, the rest the training set; each split keeps corpus
 defaults (500 test, 100 dev, seed 0) give the common 12,500 / 100 / 500 sizes on the 13,100
 clips; the ids are drawn by this hash, not copied from any published file list.
 
-Skipped and counted: lines without ``|``-separated text, empty texts, repeated ids, missing or
-unreadable wavs.
+Skipped and counted: lines without ``|``-separated text or whose id is not a plain file name,
+empty texts, repeated ids, missing or unreadable wavs.
 """
 
 from __future__ import annotations
@@ -23,19 +23,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from data_prep.cli import add_common_args, print_summary, run_options
 from data_prep.common import (
     Candidate,
     PrepSummary,
     Skips,
-    add_common_args,
     clean_text,
     hold_out,
     prepare_corpus,
     read_lines,
     require_dir,
-    run_options,
 )
 from speech.errors import SpeechError
+from speech.io import safe_name
 
 SPEAKER = "LJ"
 _HELP = (
@@ -96,7 +96,7 @@ def read_metadata(metadata: Path, skips: Skips) -> list[Candidate]:
         where = f"{metadata}:{number}"
         fields = line.split("|")
         utt_id = fields[0].strip()
-        if len(fields) not in (2, 3) or not utt_id or "/" in utt_id:
+        if len(fields) not in (2, 3) or not _plain_name(utt_id):
             skips.add("malformed line", f"{where}: expected 'id|raw text|normalized text', got {line[:60]!r}")
             continue
         text = clean_text(fields[2] if len(fields) == 3 else "") or clean_text(fields[1])
@@ -109,6 +109,15 @@ def read_metadata(metadata: Path, skips: Skips) -> list[Candidate]:
         seen.add(utt_id)
         candidates.append(Candidate(utt_id, str(wavs / f"{utt_id}.wav"), text, speaker=SPEAKER, lang="en"))
     return candidates
+
+
+def _plain_name(utt_id: str) -> bool:
+    """Whether an id can name ``wavs/<id>.wav`` (no separator, ``..``, control character)."""
+    try:
+        safe_name(utt_id)
+    except SpeechError:
+        return False
+    return True
 
 
 def split_ljspeech(
@@ -141,5 +150,4 @@ def _run(args: argparse.Namespace) -> int:
     summary = prepare_ljspeech(
         args.corpus_dir, args.out_dir, args.dev, args.test, args.seed, **run_options(args)
     )
-    print(summary.table())
-    return 0
+    return print_summary(summary, args)

@@ -8,7 +8,8 @@ Layout, as ``MUSTC_v1.0_<pair>.tar.gz`` (or v2/v3) unpacks::
     <pair>/data/<split>/txt/<split>.en            the English transcript, a line per segment
     <pair>/data/<split>/txt/<split>.<tgt>         the translation, a line per segment
 
-for the splits ``train``, ``dev``, ``tst-COMMON`` and ``tst-HE``. Segments are cut from the talks
+for the splits ``train``, ``dev``, ``tst-COMMON`` and ``tst-HE`` (by default every one found under
+``data/``; a named split must exist). Segments are cut from the talks
 by ``offset``/``duration`` into ``OUT/wav/<split>/<talk>_<k>.wav`` (``k`` counts the talk's
 segments in yaml order, which is offset order in the released files, as in fairseq's ids), each
 talk opened once and read with seeks; a segment running past the end of its talk is cut at the
@@ -18,8 +19,8 @@ Output ``OUT/<split>.jsonl``: ``id`` ``<talk>_<k>``, ``audio`` (relative to ``OU
 ``translation``, ``speaker`` (``speaker_id``), ``lang`` ``en``, ``target_lang``.
 
 A yaml whose segment count differs from its text files' line counts cannot be aligned and is
-an error; a malformed entry, an empty text, a missing talk or a segment outside its talk is
-skipped and counted.
+an error; a malformed entry (a ``wav`` that is not a plain file name included), an empty text, a
+missing talk or a segment outside its talk is skipped and counted.
 """
 
 from __future__ import annotations
@@ -32,20 +33,20 @@ from typing import Any
 
 import yaml
 
+from data_prep.cli import add_common_args, csv_list, print_summary, run_options
 from data_prep.common import (
     Candidate,
     PrepSummary,
     Skips,
-    add_common_args,
     clean_text,
-    csv_list,
     prepare_corpus,
+    present_parts,
     read_lines,
     require_dir,
-    run_options,
 )
 from data_prep.parallel import Cut
 from speech.errors import SpeechError
+from speech.io import child_path, safe_name
 
 SPLITS = ("train", "dev", "tst-COMMON", "tst-HE")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -59,7 +60,7 @@ def prepare_mustc(
     corpus_dir: str | Path,
     out_dir: str | Path,
     pair: str = "en-de",
-    splits: Sequence[str] = SPLITS,
+    splits: Sequence[str] | None = None,
     jobs: int = 1,
     progress: bool = True,
     force: bool = False,
@@ -70,7 +71,7 @@ def prepare_mustc(
         corpus_dir: The folder holding ``<pair>/`` (or the ``<pair>`` folder itself).
         out_dir: Output folder (manifests and cut audio).
         pair: Language pair, ``en-<tgt>``.
-        splits: Splits to prepare.
+        splits: Splits to prepare; ``None``: every one of :data:`SPLITS` found.
         jobs: Worker processes cutting segments (one talk at a time each).
         progress: Show progress bars.
         force: Redo even when up to date (existing cuts of the right length are kept).
@@ -80,17 +81,20 @@ def prepare_mustc(
             line counts differ from the yaml's segment count.
     """
     src, _, tgt = pair.partition("-")
-    if src != "en" or not tgt:
+    if src != "en" or not tgt or "/" in tgt or tgt in (".", ".."):
         raise SpeechError(f"MuST-C pairs look like en-<tgt>, e.g. en-de, got '{pair}'")
     root = require_dir(Path(corpus_dir).resolve(), "the MuST-C folder")
     pair_dir = (
         root if root.name == pair and not (root / pair).is_dir() else require_dir(root / pair, "MuST-C pair")
     )
+    if splits is None:
+        data = pair_dir / "data"
+        splits = present_parts(SPLITS, lambda s: (data / s).is_dir(), data, "MuST-C splits", "{}/")
     splits = tuple(dict.fromkeys(splits))
     if not splits:
         raise SpeechError("no splits given")
     for split in splits:
-        require_dir(pair_dir / "data" / split, f"MuST-C split {split}")
+        require_dir(pair_dir / "data" / safe_name(split, "split"), f"MuST-C split {split}")
     out = Path(out_dir)
 
     def scan(skips: Skips) -> dict[str, list[Candidate]]:
@@ -134,7 +138,7 @@ def read_split(folder: Path, split: str, tgt: str, out: Path, skips: Skips) -> l
             skips.add("empty text", f"{where}: empty {'transcript' if not text else 'translation'}")
             continue
         utt_id = f"{talk}_{k}"
-        audio = out / "wav" / split / f"{utt_id}.wav"
+        audio = child_path(out / "wav" / split, utt_id, ".wav", "segment id")
         cut = Cut(str(folder / "wav" / wav), offset, duration, str(audio))
         candidates.append(Candidate(utt_id, str(audio), text, speaker, translation, "en", tgt, cut))
     return candidates
@@ -161,8 +165,8 @@ def _check_entry(entry: Any) -> tuple[str, float, float, str | None] | str:
     if not isinstance(entry, dict):
         return f"expected a mapping, got {type(entry).__name__}"
     wav = entry.get("wav")
-    if not isinstance(wav, str) or not wav.endswith(".wav") or "/" in wav:
-        return f"'wav' must name a .wav file, got {wav!r}"
+    if not isinstance(wav, str) or not wav.endswith(".wav") or not _plain_name(wav[: -len(".wav")]):
+        return f"'wav' must name a .wav file in wav/, got {wav!r:.80}"
     values = []
     for key in ("offset", "duration"):
         value = entry.get(key)
@@ -175,6 +179,14 @@ def _check_entry(entry: Any) -> tuple[str, float, float, str | None] | str:
     return wav, values[0], values[1], str(speaker) if speaker is not None else None
 
 
+def _plain_name(stem: str) -> bool:
+    try:
+        safe_name(stem)
+    except SpeechError:
+        return False
+    return not stem.startswith(".")
+
+
 def add_cli(targets: argparse._SubParsersAction) -> None:
     """Register ``speech prepare mustc``."""
     p = targets.add_parser(
@@ -185,13 +197,13 @@ def add_cli(targets: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--splits",
         type=csv_list,
-        default=SPLITS,
+        default=None,
         metavar="S1,S2",
-        help=f"splits to prepare (default: {','.join(SPLITS)})",
+        help=f"splits to prepare (default: every one of {','.join(SPLITS)} found)",
     )
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    print(prepare_mustc(args.corpus_dir, args.out_dir, args.pair, args.splits, **run_options(args)).table())
-    return 0
+    summary = prepare_mustc(args.corpus_dir, args.out_dir, args.pair, args.splits, **run_options(args))
+    return print_summary(summary, args)

@@ -5,7 +5,7 @@ cardinal numbers (:func:`data_prep.numbers.sample_numbers`: 0-999,999, digit cou
 uniformly so short and long numbers both occur), written ``num2words(n, lang="en")``, e.g.
 ``"one hundred and twenty-three thousand, four hundred and fifty-six"``; translations are
 ``num2words(n, lang=L)`` for each target language (default French, German). Splits are disjoint
-by number. Layout under ``--out`` (default ``data/mini``)::
+by number. Layout under ``--out-dir`` (default ``data/mini``)::
 
     wavs/{train,dev,test}/mini-<split>-NNNNN.wav   16 kHz, voices drawn per utterance, jittered
     {train,dev,test}.jsonl       ASR, and ST into the first target language (fr): text,
@@ -19,7 +19,7 @@ by number. Layout under ``--out`` (default ``data/mini``)::
 **ding** (the realistic tier, open vocabulary): clean English sentences of 3-20 words with their
 German translations from the Ding dictionary (:mod:`data_prep.ding`, about 13,800 pairs), spoken
 by the flite voices. Splits are disjoint by English and by German sentence. Layout under
-``--out`` (default ``data/ding``): ``wavs/{split}/*.wav`` (16 kHz) and ``{train,dev,test}.jsonl``
+``--out-dir`` (default ``data/ding``): ``wavs/{split}/*.wav`` (16 kHz) and ``{train,dev,test}.jsonl``
 with ``text`` (English), ``translation`` (German), ``target_lang`` ``de``.
 
 Every utterance's voice, tempo and pitch come from a random generator seeded with
@@ -33,16 +33,26 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from data_prep import ding, sysdeps, voices
-from data_prep.builder import CorpusPlan, CorpusSummary, Entry, Job, ManifestPlan, build_corpus, up_to_date
+from data_prep.builder import (
+    DONE,
+    CorpusPlan,
+    CorpusSummary,
+    Entry,
+    Job,
+    ManifestPlan,
+    build_corpus,
+    up_to_date,
+)
+from data_prep.cli import DEFAULT_JOBS, add_jobs_option, add_output_options, print_summary
 from data_prep.numbers import MAX_SIZES, check_language, sample_numbers, spoken
 from speech.errors import ConfigError
+from speech.io import check_output_dir, check_output_file
 
 SPLITS = ("train", "dev", "test")
 DEFAULT_VOICES = ("slt", "rms", "awb", "kal16", "en-us+m3", "en-us+f3", "en-gb+m1", "en-gb-x-rp+f2")
@@ -77,7 +87,7 @@ class JitterConfig:
     tempo_jitter: float = 0.1
     pitch_jitter: float = 0.06
     seed: int = 0
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    jobs: int = DEFAULT_JOBS
 
     def __post_init__(self) -> None:
         self.voices = tuple(self.voices)
@@ -175,6 +185,7 @@ class DingConfig(JitterConfig):
 
 def prepare_mini(config: MiniConfig, progress: bool = True) -> CorpusSummary:
     """Make (or find up to date) the ``mini`` corpus; see the module docstring for the layout."""
+    _check_out(config.out)
     current = up_to_date("mini", config.out, _options(config))
     if current is not None:
         return current
@@ -185,6 +196,7 @@ def prepare_mini(config: MiniConfig, progress: bool = True) -> CorpusSummary:
 
 def prepare_ding(config: DingConfig, progress: bool = True) -> CorpusSummary:
     """Make (or find up to date) the ``ding`` corpus; see the module docstring for the layout."""
+    _check_out(config.out)
     current = up_to_date("ding", config.out, _options(config))
     if current is not None:
         return current
@@ -192,6 +204,12 @@ def prepare_ding(config: DingConfig, progress: bool = True) -> CorpusSummary:
     voice_list = _ready_voices(config.voices, extra)
     plan = plan_ding(config, voice_list)
     return build_corpus(plan, jobs=config.jobs, progress=progress)
+
+
+def _check_out(out: Path) -> None:
+    """The corpus folder and its marker can be written (checked again per file once planned)."""
+    check_output_dir(out, "corpus folder")
+    check_output_file(out / DONE, "corpus file")
 
 
 def _ready_voices(specs: tuple[str, ...], extra: dict[str, str]) -> dict[str, voices.Voice]:
@@ -310,7 +328,7 @@ def add_cli(corpora: argparse._SubParsersAction) -> None:
     mini = corpora.add_parser(
         "mini", help="numbers corpus for ASR/ST/TTS, spoken by flite and espeak-ng", description=_MINI_HELP
     )
-    mini.add_argument("--out", type=Path, default=MiniConfig.out, help="corpus folder (default: %(default)s)")
+    _add_out_dir(mini, MiniConfig.out)
     for name, default in (
         ("train", 4000),
         ("dev", 300),
@@ -344,7 +362,7 @@ def add_cli(corpora: argparse._SubParsersAction) -> None:
         help="English-German sentences from the Ding dictionary, spoken by flite",
         description=_DING_HELP,
     )
-    dg.add_argument("--out", type=Path, default=DingConfig.out, help="corpus folder (default: %(default)s)")
+    _add_out_dir(dg, DingConfig.out)
     dg.add_argument(
         "--dictionary",
         type=Path,
@@ -362,6 +380,19 @@ def add_cli(corpora: argparse._SubParsersAction) -> None:
     dg.add_argument("--test", type=int, default=500, metavar="N", help="test pairs (default: %(default)s)")
     _add_jitter_args(dg, FLITE_ONLY)
     dg.set_defaults(func=_run_ding)
+
+
+def _add_out_dir(parser: argparse.ArgumentParser, default: Path) -> None:
+    """``--out-dir``, the one spelling of an output folder; ``--out`` stays as a hidden alias."""
+    parser.add_argument(
+        "--out-dir",
+        dest="out",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="corpus folder (default: %(default)s)",
+    )
+    parser.add_argument("--out", dest="out", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def _csv(text: str) -> tuple[str, ...]:
@@ -391,13 +422,8 @@ def _add_jitter_args(parser: argparse.ArgumentParser, default_voices: tuple[str,
         help="pitch drawn from 1±X (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="worker processes; the output does not depend on it (default: %(default)s)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_jobs_option(parser, "processes synthesizing")
+    add_output_options(parser)
 
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
@@ -425,13 +451,11 @@ def _run_mini(args: argparse.Namespace) -> int:
         target_langs=args.langs,
         **_common(args),
     )
-    print(prepare_mini(config, progress=not args.quiet).table())
-    return 0
+    return print_summary(prepare_mini(config, progress=not args.quiet), args)
 
 
 def _run_ding(args: argparse.Namespace) -> int:
     config = DingConfig(
         dictionary=args.dictionary, max_pairs=args.max_pairs, dev=args.dev, test=args.test, **_common(args)
     )
-    print(prepare_ding(config, progress=not args.quiet).table())
-    return 0
+    return print_summary(prepare_ding(config, progress=not args.quiet), args)

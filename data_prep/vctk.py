@@ -24,16 +24,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from data_prep.cli import add_common_args, print_summary, run_options
 from data_prep.common import (
     Candidate,
     PrepSummary,
     Skips,
-    add_common_args,
     clean_text,
     hold_out,
     prepare_corpus,
     require_dir,
-    run_options,
 )
 from speech.errors import SpeechError
 
@@ -187,5 +186,4 @@ def _run(args: argparse.Namespace) -> int:
         args.seed,
         **run_options(args),
     )
-    print(summary.table())
-    return 0
+    return print_summary(summary, args)

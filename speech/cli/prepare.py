@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 
+from speech.cli._args import add_output_options, positive_int
 from speech.errors import SpeechError
+from speech.io import check_output_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tok.add_argument("--out", required=True, help="tokenizer file to write (JSON)")
     tok.add_argument("--kind", choices=["char", "sentencepiece"], default="char", help="tokenizer type")
     tok.add_argument("--field", choices=["text", "translation"], default="text", help="manifest field")
-    tok.add_argument("--vocab-size", type=int, default=1000, help="SentencePiece vocabulary size")
+    tok.add_argument("--vocab-size", type=positive_int, default=1000, help="SentencePiece vocabulary size")
     tok.add_argument("--lang", default=None, help="normalise text for this language first (en, fr, de)")
     tok.add_argument(
         "--phonemes",
@@ -32,13 +35,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tok.add_argument(
         "--phoneme-lang", default=None, help="espeak-ng voice for --phonemes (default: from --lang)"
     )
+    add_output_options(tok, json_help="print the result as one JSON object")
     tok.set_defaults(func=run_tokenizer)
 
     cmvn = targets.add_parser("cmvn", help="global mean/variance statistics of log-mel features")
     cmvn.add_argument("--manifest", required=True, help="training manifest")
     cmvn.add_argument("--out", required=True, help="statistics file to write (JSON)")
     cmvn.add_argument("--preset", choices=["asr", "tts"], default="asr", help="log-mel preset")
-    cmvn.add_argument("--max-utterances", type=int, default=None, help="use at most this many utterances")
+    cmvn.add_argument(
+        "--max-utterances", type=positive_int, default=None, help="use at most this many utterances"
+    )
+    add_output_options(cmvn, json_help="print the result as one JSON object")
     cmvn.set_defaults(func=run_cmvn)
 
 
@@ -46,6 +53,7 @@ def run_tokenizer(args: argparse.Namespace) -> int:
     """Train and save a tokenizer."""
     from speech.text import TextNormalizer, train_tokenizer_from_manifest
 
+    check_output_file(args.out, "tokenizer file")
     normalizer = TextNormalizer(args.lang) if args.lang else None
     phonemizer = None
     if args.phonemes:
@@ -65,18 +73,29 @@ def run_tokenizer(args: argparse.Namespace) -> int:
         output=args.out,
         phonemizer=phonemizer,
     )
-    print(f"{args.out}: {args.kind} tokenizer, {tok.vocab_size} symbols")
+    if args.json:
+        print(json.dumps({"out": str(args.out), "kind": args.kind, "vocab_size": tok.vocab_size}))
+    else:
+        print(f"{args.out}: {args.kind} tokenizer, {tok.vocab_size} symbols")
     return 0
 
 
 def run_cmvn(args: argparse.Namespace) -> int:
-    """Compute and save CMVN statistics."""
+    """Compute and save CMVN statistics (a progress bar on a terminal unless ``--quiet``)."""
+    from tqdm import tqdm
+
+    from speech.data import read_manifest
     from speech.features import LogMel, LogMelConfig, compute_cmvn_stats
 
-    if args.max_utterances is not None and args.max_utterances < 1:
-        raise SpeechError(f"--max-utterances must be positive, got {args.max_utterances}")
+    check_output_file(args.out, "statistics file")
+    utterances = read_manifest(args.manifest)[: args.max_utterances]
     config = LogMelConfig.asr() if args.preset == "asr" else LogMelConfig.tts()
-    stats = compute_cmvn_stats(args.manifest, LogMel(config), max_utterances=args.max_utterances)
+    bar = tqdm(utterances, desc="cmvn", unit="utt", disable=True if args.quiet else None, dynamic_ncols=True)
+    with bar:
+        stats = compute_cmvn_stats(bar, LogMel(config))
     stats.save(args.out)
-    print(f"{args.out}: statistics of {stats.count} frames")
+    if args.json:
+        print(json.dumps({"out": str(args.out), "frames": stats.count, "n_mels": stats.mean.numel()}))
+    else:
+        print(f"{args.out}: statistics of {stats.count} frames")
     return 0

@@ -1,18 +1,29 @@
-"""``speech score wer|bleu``: score hypothesis files against references."""
+"""``speech score wer|bleu|report|tts``: score hypotheses against references.
+
+``--ref``/``--hyp`` files hold ``id<TAB>text`` lines; either (not both) may be ``-`` for standard
+input. ``report`` and ``tts`` write a RESULTS.md (``--out -`` prints it instead) and check that it
+can be written before scoring anything, then echo it on standard output. ``--json`` prints the
+figures as one JSON object instead; ``--quiet`` keeps standard error free of progress and notes.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
+from speech.cli._args import add_output_options
 from speech.errors import SpeechError
-from speech.io import atomic_write
+from speech.io import atomic_write, check_output_file
 from speech.metrics import error_rates, paired, translation_scores
+from speech.metrics.stats import DECODE_STATS, read_stats
+
+STDOUT = "-"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``speech score`` with its ``wer`` and ``bleu`` subcommands."""
+    """Register ``speech score`` with its ``wer``, ``bleu``, ``report`` and ``tts`` subcommands."""
     parser = sub.add_parser("score", help="score hypotheses against references (WER/CER, BLEU/chrF)")
     metrics = parser.add_subparsers(dest="metric", metavar="METRIC", parser_class=type(parser))
     metrics.required = True
@@ -20,11 +31,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ("wer", "word and character error rates (jiwer)", score_wer),
         ("bleu", "BLEU and chrF (sacrebleu) and exact-match rate", score_bleu),
     ):
-        p = metrics.add_parser(name, help=helptext, description=helptext + ". Files hold id<TAB>text lines.")
-        p.add_argument("--ref", required=True, help="reference file of id<TAB>text lines")
-        p.add_argument("--hyp", required=True, help="hypothesis file of id<TAB>text lines (same ids)")
-        p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+        p = metrics.add_parser(
+            name,
+            help=helptext,
+            description=helptext + ". Files hold id<TAB>text lines; either one may be - (standard input).",
+        )
+        p.add_argument("--ref", required=True, help="reference file of id<TAB>text lines (- reads stdin)")
+        p.add_argument(
+            "--hyp", required=True, help="hypothesis file of id<TAB>text lines, same ids (- reads stdin)"
+        )
+        add_output_options(p, json_help="print one JSON object instead of text")
         p.set_defaults(func=func)
+    _add_report_parser(metrics)
+    _add_tts_parser(metrics)
+
+
+def _add_report_parser(metrics: argparse._SubParsersAction) -> None:
     report = metrics.add_parser("report", help="write RESULTS.md for an experiment's decode_* folders")
     report.add_argument("--exp-dir", required=True, help="experiment folder holding decode_<set>/ folders")
     report.add_argument(
@@ -34,7 +56,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="wer",
         help="wer: WER and CER (ASR); bleu: BLEU, chrF and exact-match rate (ST)",
     )
+    report.add_argument(
+        "--out", default=None, help="report to write (default: EXP_DIR/RESULTS.md; - prints it instead)"
+    )
+    add_output_options(report, json_help="print the scores as one JSON object instead of the report")
     report.set_defaults(func=score_report)
+
+
+def _add_tts_parser(metrics: argparse._SubParsersAction) -> None:
     tts = metrics.add_parser(
         "tts",
         help="score synthesized speech against the reference recordings into RESULTS.md",
@@ -43,10 +72,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "side by side, the reference recordings of the same texts.",
     )
     tts.add_argument("--synth-dir", required=True, help="folder written by speech synthesize --manifest")
-    tts.add_argument("--reference", required=True, help="the manifest that was synthesized")
+    # --ref is checked in score_tts, so that the old spelling --reference (hidden) can stand in for it
+    tts.add_argument("--ref", help="the manifest that was synthesized (its recordings); required")
+    tts.add_argument("--reference", dest="ref", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     tts.add_argument("--train", required=True, help="training manifest (pocketsphinx's language model)")
     tts.add_argument("--asr-model", help="ASR checkpoint to score the audio with too (skipped when missing)")
-    tts.add_argument("--out", required=True, help="RESULTS.md to write")
+    tts.add_argument("--out", required=True, help="RESULTS.md to write (- prints it instead)")
+    add_output_options(tts, json_help="print the scores as one JSON object instead of the report")
     tts.set_defaults(func=score_tts)
 
 
@@ -56,7 +88,7 @@ def score_wer(args: argparse.Namespace) -> int:
     try:
         rates = error_rates(refs, hyps)
     except ValueError as e:
-        raise SpeechError(f"{args.ref}: {e}") from None
+        raise SpeechError(f"{_name(args.ref)}: {e}") from None
     if args.json:
         print(json.dumps(rates._asdict()))
     else:
@@ -69,7 +101,10 @@ def score_wer(args: argparse.Namespace) -> int:
 def score_bleu(args: argparse.Namespace) -> int:
     """Print corpus BLEU, chrF and exact-match rate of ``args.hyp`` against ``args.ref``."""
     _, refs, hyps = paired(args.ref, args.hyp)
-    scores = translation_scores(refs, hyps)
+    try:
+        scores = translation_scores(refs, hyps)
+    except ValueError as e:
+        raise SpeechError(f"{_name(args.ref)}: {e}") from None
     if args.json:
         print(json.dumps(scores._asdict()))
     else:
@@ -82,23 +117,32 @@ def score_bleu(args: argparse.Namespace) -> int:
 def score_report(args: argparse.Namespace) -> int:
     """Score every ``decode_<set>/{ref,hyp}.txt`` of an experiment into ``RESULTS.md``."""
     exp = Path(args.exp_dir)
+    if not exp.is_dir():
+        raise SpeechError(f"{exp}: {'not a folder' if exp.exists() else 'no such folder'} (--exp-dir)")
+    out = _check_out(args, args.out if args.out is not None else exp / "RESULTS.md")
     sets = sorted(d for d in exp.glob("decode_*") if (d / "hyp.txt").is_file())
     if not sets:
         raise SpeechError(f"{exp}: no decode_*/hyp.txt to score")
     rows = []
     for folder in sets:
         _, refs, hyps = paired(folder / "ref.txt", folder / "hyp.txt")
-        rates = translation_scores(refs, hyps) if args.report_metric == "bleu" else error_rates(refs, hyps)
-        stats_file = folder / "hyp.stats.json"
-        stats = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
-        rows.append((folder.name.removeprefix("decode_"), rates, stats))
+        try:
+            scores = (
+                translation_scores(refs, hyps) if args.report_metric == "bleu" else error_rates(refs, hyps)
+            )
+        except ValueError as e:
+            raise SpeechError(f"{folder / 'ref.txt'}: {e}") from None
+        stats = read_stats(folder / "hyp.stats.json", DECODE_STATS)
+        rows.append((folder.name.removeprefix("decode_"), scores, stats))
     lines = ["# Results", "", f"Experiment: `{exp}`", "", *_table(args.report_metric, rows)]
     if args.report_metric == "bleu":
         lines += ["", f"BLEU signature: `{rows[0][1].bleu_signature}`"]
-    text = "\n".join(lines) + "\n"
-    with atomic_write(exp / "RESULTS.md") as f:
-        f.write(text)
-    print(text, end="")
+    figures = {
+        "exp_dir": str(exp),
+        "metric": args.report_metric,
+        "sets": [{"set": name, **scores._asdict(), **stats} for name, scores, stats in rows],
+    }
+    _emit(args, out, "\n".join(lines) + "\n", figures)
     return 0
 
 
@@ -122,15 +166,45 @@ def _table(metric: str, rows: list) -> list[str]:
 
 def score_tts(args: argparse.Namespace) -> int:
     """Score synthesized speech and the reference recordings into ``args.out``."""
-    from speech.metrics.tts import read_stats, score_tts, tts_results_markdown
+    from speech.metrics.tts import read_stats as read_synth_stats
+    from speech.metrics.tts import score_tts, tts_results_markdown
 
+    if args.ref is None:
+        raise SpeechError("the following arguments are required: --ref")
     synth_dir = Path(args.synth_dir)
+    if not synth_dir.is_dir():
+        raise SpeechError(f"{synth_dir}: {'not a folder' if synth_dir.exists() else 'no such folder'}")
+    out = _check_out(args, args.out)
+    stats = read_synth_stats(synth_dir / "synth.stats.json")  # a corrupt file fails before the slow part
     asr_model = args.asr_model if args.asr_model and Path(args.asr_model).is_file() else None
-    scores = score_tts(synth_dir / "synth.jsonl", args.reference, args.train, asr_model)
-    text = tts_results_markdown(
-        scores, read_stats(synth_dir / "synth.stats.json"), synth_dir.parent, asr_model
-    )
-    with atomic_write(Path(args.out)) as f:
-        f.write(text)
-    print(text)
+    scores = score_tts(synth_dir / "synth.jsonl", args.ref, args.train, asr_model)
+    text = tts_results_markdown(scores, stats, synth_dir.parent, asr_model)
+    figures = {"synth_dir": str(synth_dir), **{k: v._asdict() for k, v in scores.items()}, "stats": stats}
+    _emit(args, out, text, figures)
     return 0
+
+
+def _check_out(args: argparse.Namespace, out: str | Path) -> Path | None:
+    """The report file (checked writable before any work), or None for ``-`` (standard output)."""
+    if str(out) == STDOUT:
+        if args.json:
+            raise SpeechError("--json and --out - both print to standard output; choose one")
+        return None
+    return check_output_file(out, "report")
+
+
+def _emit(args: argparse.Namespace, out: Path | None, text: str, figures: dict) -> None:
+    """Write the report (or only print it, for ``--out -``); print the JSON figures or the report."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    with atomic_write(out) as f:
+        f.write(text)
+    if args.json:
+        print(json.dumps({"out": str(out), **figures}))
+    else:
+        sys.stdout.write(text)
+
+
+def _name(path: str) -> str:
+    return "<stdin>" if str(path) == "-" else str(path)

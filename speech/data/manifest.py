@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import os
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,8 @@ def parse_line(line: str, where: str, base: Path) -> Utterance:
         raise ManifestError(f"{where}: empty 'id'")
     if not record["audio"]:
         raise ManifestError(f"{where}: empty 'audio'")
+    if has_control(record["audio"]):
+        raise ManifestError(f"{where}: 'audio' holds a control character or line break: {record['audio']!r}")
     if not math.isfinite(record["duration"]) or record["duration"] <= 0:
         raise ManifestError(f"{where}: 'duration' must be a positive number, got {record['duration']}")
     if record["sample_rate"] <= 0:
@@ -99,6 +102,11 @@ def parse_line(line: str, where: str, base: Path) -> Utterance:
     record["audio"] = os.path.normpath(audio if audio.is_absolute() else base / audio)
     record["duration"] = float(record["duration"])
     return Utterance(**record)
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (C0, DEL, C1) or a Unicode line or paragraph break."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
 
 
 def read_manifest(path: str | os.PathLike, check_audio: bool = False) -> list[Utterance]:
@@ -115,6 +123,14 @@ def read_manifest(path: str | os.PathLike, check_audio: bool = False) -> list[Ut
         ManifestError: ``file:line: problem`` for the first bad line, a duplicate id, a missing
             audio file (with ``check_audio``), or an unreadable or empty manifest.
     """
+    return [utt for _, utt in read_manifest_lines(path, check_audio)]
+
+
+def read_manifest_lines(path: str | os.PathLike, check_audio: bool = False) -> list[tuple[str, Utterance]]:
+    """:func:`read_manifest`, with each utterance's ``file:line`` (for messages about one line).
+
+    Lines end at a newline only (JSON Lines): a U+2028 inside a JSON string is text, not a line break.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -123,19 +139,19 @@ def read_manifest(path: str | os.PathLike, check_audio: bool = False) -> list[Ut
     except (OSError, UnicodeDecodeError) as e:
         raise ManifestError(f"{path}: cannot read manifest ({e.__class__.__name__})") from None
     base = path.resolve().parent
-    utterances: list[Utterance] = []
+    utterances: list[tuple[str, Utterance]] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         utt = parse_line(line, where, base)
         if utt.id in seen:
-            raise ManifestError(f"{where}: duplicate id '{utt.id}' (first on line {seen[utt.id]})")
+            raise ManifestError(f"{where}: duplicate id {utt.id!r} (first on line {seen[utt.id]})")
         if check_audio and not Path(utt.audio).is_file():
-            raise ManifestError(f"{where}: audio file not found: {utt.audio}")
+            raise ManifestError(f"{where}: audio file not found: {utt.audio!r}")
         seen[utt.id] = number
-        utterances.append(utt)
+        utterances.append((where, utt))
     if not utterances:
         raise ManifestError(f"{path}: manifest is empty")
     return utterances

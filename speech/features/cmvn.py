@@ -55,7 +55,7 @@ class CMVNStats:
             record = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such CMVN statistics file") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (OSError, ValueError, RecursionError) as e:  # ValueError: not UTF-8, not JSON, huge ints
             raise ConfigError(f"{path}: not a CMVN statistics file ({e.__class__.__name__})") from None
         return cls._from_record(record, str(path))
 

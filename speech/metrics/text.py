@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -83,39 +84,54 @@ def translation_scores(references: Sequence[str], hypotheses: Sequence[str]) -> 
     )
 
 
+STDIN = "-"
+"""The file name that reads standard input."""
+
+
 def read_id_text(path: str | os.PathLike) -> dict[str, str]:
-    """Read a file of ``id<TAB>text`` lines (text may be empty).
+    """Read a file of ``id<TAB>text`` lines (text may be empty); ``-`` reads standard input.
 
     Raises:
-        SpeechError: ``file:line: problem`` for a line without a tab, an empty or duplicate
-            id; ``file: problem`` for a missing, unreadable, non-UTF-8 or empty file.
+        SpeechError: ``file:line: problem`` for a line without a tab, an empty or duplicate id,
+            or bytes that are not UTF-8; ``file: problem`` for a missing, unreadable or empty file.
     """
+    data, name = _read_bytes(path)
+    try:
+        content = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise SpeechError(f"{name}:{line}: not UTF-8 text (byte {e.start})") from None
+    entries: dict[str, str] = {}
+    for number, line in enumerate(content.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        if "\t" not in line:
+            raise SpeechError(f"{name}:{number}: expected 'id<TAB>text', got {line[:60]!r}")
+        key, text = line.split("\t", 1)
+        if not key.strip():
+            raise SpeechError(f"{name}:{number}: empty id")
+        if key in entries:
+            raise SpeechError(f"{name}:{number}: duplicate id {key!r}")
+        entries[key] = text.strip()
+    if not entries:
+        raise SpeechError(f"{name}: no 'id<TAB>text' lines")
+    return entries
+
+
+def _read_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
+    """The bytes of ``path`` (standard input for ``-``) and the name to use in messages."""
+    if str(path) == STDIN:
+        return sys.stdin.buffer.read(), "<stdin>"
     path = Path(path)
     try:
-        content = path.read_text(encoding="utf-8")
+        return path.read_bytes(), str(path)
     except FileNotFoundError:
         raise SpeechError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise SpeechError(f"{path}: is a directory") from None
-    except UnicodeDecodeError:
-        raise SpeechError(f"{path}: not UTF-8 text") from None
     except OSError as e:
-        raise SpeechError(f"{path}: cannot read ({e.strerror})") from None
-    entries: dict[str, str] = {}
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        if "\t" not in line:
-            raise SpeechError(f"{path}:{number}: expected 'id<TAB>text'")
-        key, text = line.split("\t", 1)
-        if not key.strip():
-            raise SpeechError(f"{path}:{number}: empty id")
-        if key in entries:
-            raise SpeechError(f"{path}:{number}: duplicate id '{key}'")
-        entries[key] = text.strip()
-    if not entries:
-        raise SpeechError(f"{path}: no 'id<TAB>text' lines")
-    return entries
+        raise SpeechError(f"{path}: cannot read ({e.strerror or e.__class__.__name__})") from None
 
 
 def paired(
@@ -123,20 +139,24 @@ def paired(
 ) -> tuple[list[str], list[str], list[str]]:
     """Read a reference and a hypothesis file and pair them by id, in reference order.
 
+    Either path (not both) may be ``-`` for standard input.
+
     Returns:
         ``(ids, references, hypotheses)``.
 
     Raises:
-        SpeechError: The hypothesis file lacks ids of the reference or has extra ones.
+        SpeechError: Both are ``-``, a file is bad (see :func:`read_id_text`), or the hypothesis
+            file lacks ids of the reference or has extra ones.
     """
+    if str(ref_path) == STDIN and str(hyp_path) == STDIN:
+        raise SpeechError("only one of --ref and --hyp can be '-' (standard input)")
     refs, hyps = read_id_text(ref_path), read_id_text(hyp_path)
+    where = "<stdin>" if str(hyp_path) == STDIN else hyp_path
     missing = [k for k in refs if k not in hyps]
     if missing:
-        raise SpeechError(
-            f"{hyp_path}: {len(missing)} reference ids have no hypothesis (first: '{missing[0]}')"
-        )
+        raise SpeechError(f"{where}: {len(missing)} reference ids have no hypothesis (first: {missing[0]!r})")
     extra = [k for k in hyps if k not in refs]
     if extra:
-        raise SpeechError(f"{hyp_path}: {len(extra)} ids are not in the reference (first: '{extra[0]}')")
+        raise SpeechError(f"{where}: {len(extra)} ids are not in the reference (first: {extra[0]!r})")
     ids = list(refs)
     return ids, [refs[k] for k in ids], [hyps[k] for k in ids]

@@ -9,14 +9,13 @@ from ``speech synthesize --manifest``'s ``synth.stats.json``.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 from typing import NamedTuple
 
 from speech.audio import load
 from speech.data import read_manifest
 from speech.errors import SpeechError
+from speech.metrics import stats as stats_file
 from speech.metrics.intelligibility import PocketsphinxRecognizer, intelligibility_wer, normalize_for_wer
 from speech.metrics.mcd import mel_cepstral_distortion
 
@@ -48,16 +47,20 @@ def score_tts(
         ``{"synthesized": AudioScores, "reference": AudioScores}``.
 
     Raises:
-        SpeechError: A synthesized id missing from the reference manifest.
+        SpeechError: A bad or missing manifest, unreadable audio, a synthesized id missing from
+            the reference manifest, or references with no words to score.
     """
     synthesized = read_manifest(synth_manifest)
     reference = {u.id: u for u in read_manifest(reference_manifest)}
+    train_texts = [u.text for u in read_manifest(train_manifest)]
     missing = [u.id for u in synthesized if u.id not in reference]
     if missing:
         raise SpeechError(f"{synth_manifest}: id {missing[0]!r} is not in {reference_manifest}")
     refs = [reference[u.id] for u in synthesized]
     texts = [u.text for u in refs]
-    recognizer = PocketsphinxRecognizer.from_texts([u.text for u in read_manifest(train_manifest)])
+    if not any(normalize_for_wer(t) for t in texts):
+        raise SpeechError(f"{reference_manifest}: the synthesized texts have no words to score")
+    recognizer = PocketsphinxRecognizer.from_texts(train_texts)
     transcriber = _transcriber(asr_model)
     scores = {}
     for name, utterances in (("synthesized", synthesized), ("reference", refs)):
@@ -96,6 +99,12 @@ def tts_results_markdown(
     def pct(x: float | None) -> str:
         return "–" if x is None else f"{100 * x:.2f}"
 
+    def num(key: str, digits: int) -> str:
+        return "–" if stats.get(key) is None else f"{stats[key]:.{digits}f}"
+
+    def count(key: str) -> str:
+        return "–" if stats.get(key) is None else str(stats[key])
+
     lines = [
         "# Results",
         "",
@@ -116,10 +125,10 @@ def tts_results_markdown(
         + " | ".join(
             [
                 pct(stats.get("stop_rate")),
-                *(f"{stats.get(k, 0):.3f}" for k in ("diagonality", "focus_rate", "monotonicity")),
-                f"{stats.get('rtf', 0):.4f}",
-                str(stats.get("griffin_lim_iters")),
-                str(stats.get("threads")),
+                *(num(k, 3) for k in ("diagonality", "focus_rate", "monotonicity")),
+                num("rtf", 4),
+                count("griffin_lim_iters"),
+                count("threads"),
             ]
         )
         + " |",
@@ -134,6 +143,9 @@ def tts_results_markdown(
 
 
 def read_stats(path: str | os.PathLike) -> dict:
-    """``synth.stats.json`` as a dict ({} when absent)."""
-    path = Path(path)
-    return json.loads(path.read_text()) if path.is_file() else {}
+    """``synth.stats.json`` as a dict ({} when absent), checked (see :mod:`speech.metrics.stats`).
+
+    Raises:
+        SpeechError: ``path: problem`` for a corrupt file or a value of the wrong type.
+    """
+    return stats_file.read_stats(path, stats_file.SYNTH_STATS)

@@ -103,3 +103,36 @@ def test_written_files_get_normal_permissions_and_paths_are_normalised(tmp_path)
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("audio", ["a\nb.wav", "nul\u0000.wav", "a\rb.wav", "x\u2028y.wav", "del\u007f.wav"])
+def test_audio_paths_with_control_characters_are_refused(tmp_path, audio):
+    # a newline in a path becomes a second line in line-based files (Kaldi's wav.scp); NUL breaks OS calls
+    path = tmp_path / "m.jsonl"
+    record = {"id": "a", "audio": audio, "duration": 1, "sample_rate": 16000, "text": "x"}
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(ManifestError, match=r"m.jsonl:1: 'audio' holds a control character") as err:
+        read_manifest(path)
+    assert "\n" not in str(err.value)
+
+
+def test_unicode_line_separators_in_text_round_trip(tmp_path):
+    # JSON Lines lines end at \n only: U+2028 and \x85 written raw by ensure_ascii=False are text
+    utt = Utterance(
+        id="a", audio=str(tmp_path / "a.wav"), duration=1.0, sample_rate=16000, text="x\u2028y\x85z"
+    )
+    path = tmp_path / "m.jsonl"
+    write_manifest([utt, Utterance("b", utt.audio, 1.0, 16000, "plain")], path)
+    assert read_manifest(path) == [utt, Utterance("b", utt.audio, 1.0, 16000, "plain")]
+
+
+def test_read_manifest_lines_gives_each_file_line(tmp_path):
+    from speech.data.manifest import read_manifest_lines
+
+    line = '{"id": "%s", "audio": "x.wav", "duration": 1, "sample_rate": 16000, "text": "hi"}'
+    path = tmp_path / "m.jsonl"
+    path.write_text(line % "a" + "\n\n" + line % "b" + "\n")
+    assert [(where, u.id) for where, u in read_manifest_lines(path)] == [
+        (f"{path}:1", "a"),
+        (f"{path}:3", "b"),
+    ]

@@ -95,7 +95,9 @@ def test_cli(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> Non
     base = ["prepare", "mustc", "--corpus-dir", str(corpus), "--out-dir", str(tmp_path / "o"), "--quiet"]
     code, stdout, _ = run_cli([*base, "--splits", "dev,tst-COMMON", "--jobs", "2"], capsys)
     assert code == 0 and "mustc: 12 utterances" in stdout
-    code, _, err = run_cli(base, capsys)  # the default splits include tst-HE, absent here
+    code, stdout, _ = run_cli(base, capsys)  # by default the splits on disk: tst-HE is absent here
+    assert code == 0 and "dev.jsonl" in stdout and "tst-COMMON.jsonl" in stdout and "tst-HE" not in stdout
+    code, _, err = run_cli([*base, "--splits", "dev,tst-HE"], capsys)  # a named split must exist
     assert_one_line_error(code, err, "tst-HE: no such folder")
     code, _, err = run_cli([*base, "--pair", "de-en"], capsys)
     assert_one_line_error(code, err, "en-<tgt>")

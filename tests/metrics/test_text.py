@@ -71,3 +71,35 @@ def test_non_utf8_and_missing_ids(tmp_path):
     hyp.write_text("a\tx\nb\ty\nc\tz\n")
     with pytest.raises(SpeechError, match="not in the reference"):
         paired(ref, hyp)
+
+
+def test_non_utf8_names_the_line(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"a\tfine\nb\tok\nc\tcaf\xe9\n")
+    with pytest.raises(SpeechError, match=r"bad.txt:3: not UTF-8"):
+        read_id_text(bad)
+
+
+def test_missing_folder_and_bom(tmp_path):
+    with pytest.raises(SpeechError, match="nope.txt: no such file"):
+        read_id_text(tmp_path / "nope.txt")
+    with pytest.raises(SpeechError, match="is a directory"):
+        read_id_text(tmp_path)
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes("\ufeffa\tx\r\nb\ty\r\n".encode())
+    assert read_id_text(bom) == {"a": "x", "b": "y"}
+
+
+def test_stdin_for_one_side_only(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    ref = tmp_path / "ref.txt"
+    ref.write_text("a\tone two\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a\tone too\n")))
+    assert paired(ref, "-") == (["a"], ["one two"], ["one too"])
+    with pytest.raises(SpeechError, match="only one of --ref and --hyp can be '-'"):
+        paired("-", "-")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a one\n")))
+    with pytest.raises(SpeechError, match=r"<stdin>:1: expected 'id<TAB>text'"):
+        read_id_text("-")
