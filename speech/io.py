@@ -130,12 +130,22 @@ def check_output_file(path: str | os.PathLike, what: str = "output") -> Path:
     Raises:
         SpeechError: One line naming ``path`` and why it cannot be written.
     """
+    from speech.errors import SpeechError
+
     path = Path(path)
     if path.is_dir():
         _refuse(path, what, "is a folder")
     if path.exists() and not os.access(path, os.W_OK):
         _refuse(path, what, "is not writable")
-    check_output_dir(path.parent if str(path.parent) else Path("."), f"folder of the {what}")
+    for parent in path.parents:  # the first existing ancestor must be a folder
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                _refuse(path, what, f"{parent} is not a folder")
+            break
+    try:
+        check_output_dir(path.parent, f"folder of the {what}")
+    except SpeechError as e:
+        raise SpeechError(f"{path}: cannot write the {what} ({str(e).rsplit('(', 1)[-1]}") from None
     return path
 
 

@@ -59,9 +59,7 @@ def build_parser() -> ArgumentParser:
 
     parser = ArgumentParser(prog="speech", description="Speech recognition, synthesis and translation.")
     parser.add_argument("--version", action="version", version=f"speech {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="show the full traceback of an unexpected error"
-    )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
     prepare.add_parser(sub)
