@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from speech.config import check_non_negative, check_positive, check_range
 from speech.decoding.scorer import Hypothesis, PartialScorer, Scorer
 
 NEG_INF = float("-inf")
@@ -37,7 +38,10 @@ class SearchConfig:
         pre_beam_ratio: Partial scorers see ``max(pre_beam_ratio x beam_size, min_pre_beam)``
             candidates per hypothesis.
         min_pre_beam: Lower bound of the partial scorers' candidates.
-        nbest: Hypotheses returned per utterance.
+        nbest: Hypotheses returned per utterance (at most ``beam_size``).
+
+    Raises:
+        speech.config.FieldError: From ``__post_init__`` when a value is out of range.
     """
 
     beam_size: int = 8
@@ -49,10 +53,10 @@ class SearchConfig:
     nbest: int = 1
 
     def __post_init__(self) -> None:
-        if self.beam_size < 1 or self.nbest < 1 or self.nbest > self.beam_size:
-            raise ValueError(f"need 1 <= nbest <= beam_size, got nbest={self.nbest}, beam={self.beam_size}")
-        if self.max_length_ratio <= 0 or self.min_length_ratio < 0:
-            raise ValueError("max_length_ratio must be positive and min_length_ratio non-negative")
+        check_positive(self, "beam_size", "max_length_ratio", "pre_beam_ratio", "min_pre_beam")
+        check_range(self, "nbest", ge=1, le=self.beam_size, note="at most beam_size")
+        check_range(self, "min_length_ratio", ge=0, le=self.max_length_ratio, note="at most max_length_ratio")
+        check_non_negative(self, "length_penalty")
 
     def length_limits(self, memory_lengths: list[int]) -> tuple[list[int], list[int]]:
         """Per utterance: the most steps allowed, and the steps before eos is allowed."""

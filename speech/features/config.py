@@ -6,10 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from speech.config import check_choice, check_finite, check_positive, check_range, field_error
 from speech.errors import ConfigError
-
-_INT_FIELDS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels")
-_FLOAT_FIELDS = ("f_min", "power", "log_floor")
 
 
 @dataclass(frozen=True)
@@ -21,7 +19,8 @@ class LogMelConfig:
     padding (``center=True, pad_mode="constant"``) and a periodic Hann window.
 
     Raises:
-        ConfigError: From ``__post_init__`` when a value is out of range or of the wrong type.
+        speech.config.FieldError: From ``__post_init__`` when a value is out of range or of the
+            wrong type (a :class:`ConfigError` naming the field, e.g. ``'LogMelConfig.n_fft'``).
     """
 
     sample_rate: int = 16000
@@ -48,38 +47,23 @@ class LogMelConfig:
     """Mel scale: ``"slaney"`` (librosa's default) or ``"htk"``."""
 
     def __post_init__(self) -> None:
-        for name in _INT_FIELDS:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"LogMelConfig.{name} must be a positive integer, got {value!r}")
-        for name in (*_FLOAT_FIELDS, "f_max"):
-            value = getattr(self, name)
-            if value is None and name == "f_max":
-                continue
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise ConfigError(f"LogMelConfig.{name} must be a number, got {value!r}")
-            object.__setattr__(self, name, float(value))
-        self._check_ranges()
-
-    def _check_ranges(self) -> None:
+        check_positive(self, "sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "log_floor")
+        check_finite(self, "f_min", "f_max", "power")  # numbers, stored as floats
         if self.win_length > self.n_fft:
-            raise ConfigError(f"LogMelConfig.win_length ({self.win_length}) exceeds n_fft ({self.n_fft})")
+            raise field_error(self, "win_length", f"must be <= n_fft ({self.n_fft}), got {self.win_length}")
         if self.n_mels > self.n_freqs:
-            raise ConfigError(f"LogMelConfig.n_mels ({self.n_mels}) exceeds the {self.n_freqs} FFT bins")
+            raise field_error(self, "n_mels", f"must be <= the {self.n_freqs} FFT bins, got {self.n_mels}")
+        check_range(self, "f_min", ge=0)
         nyquist = self.sample_rate / 2
-        if not 0.0 <= self.f_min < self.max_frequency <= nyquist:
-            raise ConfigError(
-                f"LogMelConfig needs 0 <= f_min < f_max <= sample_rate / 2 = {nyquist:g}, "
-                f"got f_min={self.f_min:g}, f_max={self.max_frequency:g}"
-            )
-        if self.power not in (1.0, 2.0):
-            raise ConfigError(f"LogMelConfig.power must be 1.0 or 2.0, got {self.power:g}")
-        if not self.log_floor > 0.0:
-            raise ConfigError(f"LogMelConfig.log_floor must be positive, got {self.log_floor:g}")
-        if self.mel_norm not in ("slaney", None):
-            raise ConfigError(f"LogMelConfig.mel_norm must be 'slaney' or None, got {self.mel_norm!r}")
-        if self.mel_scale not in ("slaney", "htk"):
-            raise ConfigError(f"LogMelConfig.mel_scale must be 'slaney' or 'htk', got {self.mel_scale!r}")
+        if self.f_max is not None and not self.f_min < self.f_max <= nyquist:
+            problem = f"must be in (f_min, sample_rate / 2] = ({self.f_min:g}, {nyquist:g}]"
+            problem += f", got {self.f_max:g}"
+            raise field_error(self, "f_max", problem)
+        if self.f_min >= self.max_frequency:
+            raise field_error(self, "f_min", f"must be < sample_rate / 2 = {nyquist:g}, got {self.f_min:g}")
+        check_choice(self, "power", (1.0, 2.0))
+        check_choice(self, "mel_norm", ("slaney", None))
+        check_choice(self, "mel_scale", ("slaney", "htk"))
 
     @property
     def n_freqs(self) -> int:

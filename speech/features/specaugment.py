@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speech.errors import ConfigError
+from speech.config import check_finite, check_non_negative, check_probability
 from speech.features._masks import check_batch, check_lengths, full_lengths
 
 
@@ -17,7 +17,8 @@ class SpecAugmentConfig:
     """Masking policy; the defaults are the LibriSpeech "LD" policy of Park et al. (2019) without warping.
 
     Raises:
-        ConfigError: From ``__post_init__`` for negative counts or widths, or a ratio outside [0, 1].
+        speech.config.FieldError: From ``__post_init__`` (a ConfigError naming the field) for negative
+            counts or widths, a ratio outside [0, 1], or a non-finite mask value.
     """
 
     n_freq_masks: int = 2
@@ -36,13 +37,10 @@ class SpecAugmentConfig:
     """Value written into masked cells (0 is the mean after CMVN)."""
 
     def __post_init__(self) -> None:
-        for name in ("n_freq_masks", "max_freq_width", "n_time_masks", "max_time_width", "time_warp"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"SpecAugmentConfig.{name} must be a non-negative integer, got {value!r}")
-        if not 0.0 <= self.max_time_ratio <= 1.0:
-            ratio = self.max_time_ratio
-            raise ConfigError(f"SpecAugmentConfig.max_time_ratio must be in [0, 1], got {ratio}")
+        check_non_negative(self, "n_freq_masks", "max_freq_width", "n_time_masks", "max_time_width")
+        check_non_negative(self, "time_warp")
+        check_probability(self, "max_time_ratio")
+        check_finite(self, "mask_value")
 
 
 def spec_augment(

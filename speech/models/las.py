@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speech.config import check_non_negative, check_range, check_section
 from speech.decoding import BeamSearch, CTCPrefixScorer, Hypothesis, SearchConfig, greedy_search
 from speech.models.listener import Listener, ListenerConfig, ListenerOutput
 from speech.models.speller import Speller, SpellerConfig
@@ -36,7 +37,7 @@ class EncoderDecoderConfig:
         pad_id: Output padding id.
         bos_id: Start token.
         eos_id: End token.
-        ctc_weight: Weight λ of the CTC loss: ``λ CTC + (1 - λ) attention``; 0 drops the head.
+        ctc_weight: Weight λ of the CTC loss: ``λ CTC + (1 - λ) attention``, in [0, 1); 0 drops the head.
         label_smoothing: Label smoothing of the attention cross-entropy.
     """
 
@@ -50,12 +51,11 @@ class EncoderDecoderConfig:
     label_smoothing: float = 0.1
 
     def __post_init__(self) -> None:
-        if isinstance(self.listener, dict):
-            self.listener = ListenerConfig(**self.listener)
-        if isinstance(self.speller, dict):
-            self.speller = SpellerConfig(**self.speller)
-        if not 0.0 <= self.ctc_weight <= 1.0:
-            raise ValueError(f"ctc_weight must be in [0, 1], got {self.ctc_weight}")
+        check_section(self, "listener", ListenerConfig)  # a checkpoint's mapping becomes a config
+        check_section(self, "speller", SpellerConfig)
+        check_non_negative(self, "vocab_size", "pad_id", "bos_id", "eos_id")  # vocab_size: 0 until set
+        check_range(self, "ctc_weight", ge=0, lt=1)  # 1 would leave the decoder untrained
+        check_range(self, "label_smoothing", ge=0, lt=1)
 
     def to_dict(self) -> dict:
         """Plain dict (for checkpoints and YAML)."""

@@ -16,6 +16,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from speech.config import check_dropout, check_non_negative, check_positive, check_range
+
 
 @dataclass
 class ListenerConfig:
@@ -41,10 +43,11 @@ class ListenerConfig:
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
-        if not 0 <= self.n_pyramid <= self.n_layers:
-            raise ValueError(f"n_pyramid must be in [0, n_layers], got {self.n_pyramid}")
-        if not -self.n_layers <= self.ctc_layer < self.n_layers:
-            raise ValueError(f"ctc_layer {self.ctc_layer} is out of range for {self.n_layers} layers")
+        check_positive(self, "input_dim", "hidden_size", "n_layers")
+        check_range(self, "n_pyramid", ge=0, le=self.n_layers, note="at most n_layers")
+        check_range(self, "ctc_layer", ge=-self.n_layers, lt=self.n_layers, note="a layer index")
+        check_non_negative(self, "conv_channels")
+        check_dropout(self, "dropout")
 
     @property
     def reduction(self) -> int:

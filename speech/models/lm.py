@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speech.config import check_dropout, check_non_negative, check_positive
 from speech.models.listener import run_lstm
 
 
@@ -40,6 +41,11 @@ class LMConfig:
     pad_id: int = 0
     bos_id: int = 1
     eos_id: int = 2
+
+    def __post_init__(self) -> None:
+        check_non_negative(self, "vocab_size", "pad_id", "bos_id", "eos_id")  # vocab_size: 0 until set
+        check_positive(self, "embed_dim", "hidden_size", "n_layers")
+        check_dropout(self, "dropout")
 
 
 class LMState(NamedTuple):

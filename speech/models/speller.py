@@ -23,6 +23,7 @@ from speech.attention import (
     beam_memory_rows,
     memory_rows,
 )
+from speech.config import check_dropout, check_non_negative, check_odd, check_positive, field_error
 
 
 @dataclass
@@ -56,11 +57,14 @@ class SpellerConfig:
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.attention_heads < 1 or self.attention_dim % self.attention_heads:
-            raise ValueError(
-                f"speller.attention_dim ({self.attention_dim}) must be a multiple of "
-                f"speller.attention_heads ({self.attention_heads})"
-            )
+        check_non_negative(self, "vocab_size", "memory_dim")  # 0 until the model sets them
+        check_positive(self, "embed_dim", "hidden_size", "n_layers", "attention_dim", "attention_heads")
+        check_positive(self, "location_filters")
+        check_odd(self, "location_kernel")
+        check_dropout(self, "dropout")
+        if self.attention_dim % self.attention_heads:
+            problem = f"must be a multiple of speller.attention_heads ({self.attention_heads})"
+            raise field_error(self, "attention_dim", f"{problem}, got {self.attention_dim}")
 
 
 class SpellerState(NamedTuple):

@@ -20,6 +20,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speech.config import (
+    check_choice,
+    check_dropout,
+    check_finite,
+    check_list,
+    check_non_negative,
+    check_odd,
+    check_positive,
+    check_range,
+    field_error,
+)
 from speech.models.listener import BLSTM
 from speech.models.tacotron2_decoder import Decoder
 
@@ -79,15 +90,17 @@ class Tacotron2Config:
     postnet_dropout: float = 0.5
 
     def __post_init__(self) -> None:
-        if not 1 <= self.reduction_factor <= 5:
-            raise ValueError(f"reduction_factor must be in 1..5, got {self.reduction_factor}")
+        check_non_negative(self, "n_symbols", "pad_id", "n_speakers", "encoder_convs")  # n_symbols: set later
+        check_positive(self, "n_mels", "speaker_dim", "embedding_dim", "encoder_dim", "attention_rnn_dim")
+        check_positive(self, "decoder_rnn_dim", "attention_dim", "location_filters", "postnet_layers")
+        check_positive(self, "postnet_channels")
+        check_range(self, "reduction_factor", ge=1, le=5)
         if self.encoder_dim % 2:
-            raise ValueError(f"encoder_dim must be even (two BLSTM directions), got {self.encoder_dim}")
-        for name in ("encoder_kernel", "location_kernel", "postnet_kernel"):
-            if getattr(self, name) % 2 != 1:
-                raise ValueError(f"{name} must be odd, got {getattr(self, name)}")
-        if not self.prenet_dims:
-            raise ValueError("prenet_dims must name at least one layer")
+            problem = f"must be even (two BLSTM directions), got {self.encoder_dim}"
+            raise field_error(self, "encoder_dim", problem)
+        check_odd(self, "encoder_kernel", "location_kernel", "postnet_kernel")
+        check_dropout(self, "encoder_dropout", "prenet_dropout", "rnn_dropout", "postnet_dropout")
+        check_list(self, "prenet_dims", min_items=1, ge=1)
 
     @property
     def memory_dim(self) -> int:
@@ -122,6 +135,12 @@ class InferenceConfig:
     max_frames_per_symbol: float = 12.0
     min_max_frames: int = 100
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_range(self, "stop_threshold", gt=0, lt=1)
+        check_finite(self, "window_backward")  # negative: no window
+        check_non_negative(self, "window_forward", "stop_near_end", "seed")
+        check_positive(self, "max_frames_per_symbol", "min_max_frames")
 
 
 class Tacotron2Output(NamedTuple):
@@ -327,10 +346,10 @@ class Tacotron2LossConfig:
     guided_min_weight: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.mel_loss not in ("mse", "l1", "l1+mse"):
-            raise ValueError(f"mel_loss must be mse, l1 or l1+mse, got {self.mel_loss!r}")
-        if not 0.0 < self.guided_decay <= 1.0:
-            raise ValueError(f"guided_decay must be in (0, 1], got {self.guided_decay}")
+        check_choice(self, "mel_loss", ("mse", "l1", "l1+mse"))
+        check_non_negative(self, "stop_weight", "guided_weight", "guided_min_weight")
+        check_positive(self, "stop_pos_weight", "guided_sigma")
+        check_range(self, "guided_decay", gt=0, le=1)
 
     def guided_weight_at(self, step: int) -> float:
         """Guided-attention weight at a training step."""

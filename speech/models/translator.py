@@ -19,6 +19,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from speech.config import check_non_negative
 from speech.decoding import Hypothesis, SearchConfig
 from speech.models.las import CTCHead, EncoderDecoderConfig, attention_loss, run_search
 from speech.models.listener import Listener
@@ -43,9 +44,8 @@ class TranslatorConfig(EncoderDecoderConfig):
     source_pad_id: int = 0
 
     def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.ctc_weight >= 1.0:
-            raise ValueError(f"ctc_weight must be in [0, 1), got {self.ctc_weight}")
+        super().__post_init__()  # ctc_weight in [0, 1)
+        check_non_negative(self, "source_vocab_size", "source_pad_id")
 
     @property
     def has_ctc(self) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import jiwer
 import torch
 
+from speech.config import check_non_negative, check_nonempty, check_positive, check_probability, check_range
 from speech.data import Batch, Collate, SpeechDataset
 from speech.decoding import SearchConfig
 from speech.features import CMVNStats, LogMelConfig, SpecAugment, SpecAugmentConfig
@@ -48,6 +49,11 @@ class ASRDataConfig:
     max_duration: float | None = None
     num_workers: int = 0
 
+    def __post_init__(self) -> None:
+        check_nonempty(self, "train", "dev", "tokenizer", "cmvn")
+        check_positive(self, "max_seconds", "max_batch_size", "max_duration")
+        check_non_negative(self, "num_workers")
+
 
 @dataclass
 class ScheduledSampling:
@@ -62,6 +68,11 @@ class ScheduledSampling:
     max_probability: float = 0.0
     start_step: int = 0
     end_step: int = 1
+
+    def __post_init__(self) -> None:
+        check_probability(self, "max_probability")
+        check_non_negative(self, "start_step")
+        check_range(self, "end_step", ge=self.start_step, note="at least start_step")
 
     def at(self, step: int) -> float:
         """Probability at a training step."""

@@ -9,6 +9,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
+from speech.config import check_choice, check_nonempty, check_positive
 from speech.data import read_manifest
 from speech.data.dataset import pad_sequences
 from speech.models.lm import RNNLM, LMConfig
@@ -34,6 +35,11 @@ class LMDataConfig:
     tokenizer: str = "data/tokenizer.json"
     field: str = "text"
     batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        check_nonempty(self, "train", "dev", "tokenizer")
+        check_choice(self, "field", ("text", "translation"))
+        check_positive(self, "batch_size")
 
 
 @dataclass

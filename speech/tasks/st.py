@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import torch
 
+from speech.config import check_non_negative, check_nonempty, check_positive
 from speech.data import Batch, Collate, SpeechDataset
 from speech.decoding import SearchConfig
 from speech.errors import ConfigError
@@ -61,6 +62,11 @@ class STDataConfig:
     max_duration: float | None = None
     num_workers: int = 0
 
+    def __post_init__(self) -> None:
+        check_nonempty(self, "train", "dev", "target_tokenizer", "source_tokenizer", "cmvn", "target_lang")
+        check_positive(self, "max_seconds", "max_batch_size", "max_duration")
+        check_non_negative(self, "num_workers")
+
 
 @dataclass
 class InitConfig:
@@ -72,6 +78,9 @@ class InitConfig:
     """
 
     encoder_from: str | None = None
+
+    def __post_init__(self) -> None:
+        check_nonempty(self, "encoder_from")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from speech.config import check_non_negative, check_nonempty, check_positive, check_range
 from speech.data import Batch, Collate, SpeechDataset
 from speech.features import CMVNStats, LogMelConfig
 from speech.metrics.alignment import alignment_health
@@ -61,6 +62,12 @@ class TTSDataConfig:
     num_workers: int = 0
     synth_items: int = 8
 
+    def __post_init__(self) -> None:
+        check_nonempty(self, "train", "dev", "tokenizer", "cmvn")
+        check_positive(self, "max_seconds", "max_batch_size", "max_duration")
+        check_non_negative(self, "num_workers")
+        check_non_negative(self, "synth_items")
+
 
 @dataclass
 class TTSConfig:
@@ -80,6 +87,9 @@ class TTSConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     alignment_band: float = 0.2
+
+    def __post_init__(self) -> None:
+        check_range(self, "alignment_band", gt=0, le=1)
 
 
 class TTSTask(BucketedTask):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from speech.text.normalizer import TextNormalizer
+from speech.config import check_choice, check_nonempty
+from speech.text._languages import LANGUAGES
+from speech.text.normalizer import PUNCTUATION_POLICIES, TextNormalizer
 
 _ESPEAK_VOICES = {"en": "en-us", "fr": "fr-fr", "de": "de"}
 
@@ -15,7 +17,8 @@ class TextFrontEndConfig:
     """How raw text becomes the symbol string a TTS tokenizer encodes.
 
     Attributes:
-        lang: Language of the text normaliser (``en``, ``fr``, ``de``).
+        lang: Language of the text normaliser (``en``, ``fr``, ``de``); with ``normalize`` off, any
+            language code (it then picks the espeak-ng voice only).
         normalize: Expand numbers, abbreviations and symbols first.
         punctuation: Punctuation policy of the normaliser (``keep``, ``sentence``, ``strip``).
         phonemes: Turn the normalised text into IPA phonemes with espeak-ng.
@@ -27,6 +30,12 @@ class TextFrontEndConfig:
     punctuation: str = "keep"
     phonemes: bool = False
     phoneme_lang: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.normalize:
+            check_choice(self, "lang", sorted(LANGUAGES))
+        check_nonempty(self, "lang", "phoneme_lang")
+        check_choice(self, "punctuation", PUNCTUATION_POLICIES)
 
     @property
     def espeak_voice(self) -> str:
