@@ -15,6 +15,7 @@ import functools
 import math
 import numbers
 import os
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -153,11 +154,16 @@ def _convert_union(hint: Any, value: Any, key: str, where: str, default: Any, no
     raise ConfigError(f"{where}: '{key}' must be {names}, got {_show(value)}")
 
 
+_YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def _convert_scalar(
     hint: type, value: Any, key: str, where: str, nonfinite: bool, nullable: bool = False
 ) -> Any:
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if hint is float and isinstance(value, str) and _YAML11_FLOAT.fullmatch(value.strip()):
+        value = float(value)  # YAML 1.1 reads ``1e-4`` (no dot) as a string
     if not isinstance(value, hint) or (hint is not bool and isinstance(value, bool)):
         name = hint.__name__ + (" or null" if nullable else "")
         raise ConfigError(f"{where}: '{key}' must be {name}, got {_show(value)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -81,8 +82,8 @@ def safe_name(name: str, what: str = "name") -> str:
         reason = "it names a folder"
     elif "/" in name or "\\" in name:
         reason = "it holds a path separator"
-    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
-        reason = "it holds a control character"
+    elif any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        reason = "it holds a control character or a line break"
     elif len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
         reason = f"it is longer than {_MAX_NAME_BYTES} bytes"
     if reason:

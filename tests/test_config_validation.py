@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from speech.config import ALLOW_NONFINITE, FieldError, apply_overrides, from_dict, load_yaml
 from speech.errors import ConfigError
@@ -239,3 +240,19 @@ def test_train_cli_rejects_a_bad_value_before_writing_anything(tmp_path, monkeyp
     assert len(err.splitlines()) == 1 and "'optim.lr' must be > 0" in err, err
     assert not exp.exists() or not any(exp.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing left in the working folder either
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("1e-4", 1e-4), ("5E-3", 5e-3), ("+2e+1", 20.0), ("1.5e-3", 1.5e-3)]
+)
+def test_exponent_floats_without_a_dot_load(text, value):
+    """YAML 1.1 reads ``1e-4`` as a string; a float field still takes it, from overrides and files."""
+    assert from_dict(OptimConfig, apply_overrides({}, [f"lr={text}"])).lr == pytest.approx(value)
+    assert from_dict(OptimConfig, yaml.safe_load(f"lr: {text}")).lr == pytest.approx(value)
+
+
+def test_non_numeric_strings_are_still_refused():
+    with pytest.raises(ConfigError, match="'lr' must be float"):
+        from_dict(OptimConfig, {"lr": "1e"})
+    with pytest.raises(ConfigError, match="'lr' must be > 0"):
+        from_dict(OptimConfig, {"lr": "-1e-3"})

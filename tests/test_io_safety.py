@@ -8,7 +8,22 @@ from speech.io import check_output_dir, check_output_file, check_unique, child_p
 
 @pytest.mark.parametrize(
     "name",
-    ["../x", "/abs/path", "a/b", "a\\b", "..", ".", "", "a\x00b", "a\nb", "a\rb", "tab\there", "x" * 300],
+    [
+        "../x",
+        "/abs/path",
+        "a/b",
+        "a\\b",
+        "..",
+        ".",
+        "",
+        "a\x00b",
+        "a\nb",
+        "a\rb",
+        "tab\there",
+        "a\u2028b",
+        "a\x85b",
+        "x" * 300,
+    ],
 )
 def test_unsafe_names_are_refused(tmp_path, name):
     with pytest.raises(SpeechError) as e:
