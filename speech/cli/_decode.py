@@ -1,4 +1,18 @@
-"""What ``speech transcribe`` and ``speech translate`` share: options, file loading, manifest runs."""
+"""What ``speech transcribe`` and ``speech translate`` share: options, checks, file and manifest runs.
+
+The contract of both commands:
+
+- Everything that can be checked before the model is loaded is: options, the manifest, and
+  that every output file can be written (``--out``, and ``ref.txt`` and ``*.stats.json`` beside it).
+- A bad item (unreadable audio, or audio too short for the model) is one stderr line naming
+  its file; the other items are still decoded, and the exit code is then 2. With FILE
+  arguments a bad file prints no result line. With ``--manifest`` the output still lists every
+  utterance, in manifest order, a bad one with an empty hypothesis (so scoring counts it as
+  wrong rather than leaving it out), and its id is listed under ``failed`` in the statistics.
+  When no utterance at all can be decoded, nothing is written.
+- ``--out -`` (or no ``--out``) writes the hypotheses to stdout; then no ``ref.txt`` or
+  statistics file is written (the statistics still go to stderr unless ``--quiet``).
+"""
 
 from __future__ import annotations
 
@@ -6,99 +20,175 @@ import argparse
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 
-from speech.audio import load
+from speech.cli._args import add_device_option, add_output_options, add_threads_option, positive_int
 from speech.errors import AudioError, SpeechError
-from speech.io import atomic_write
+from speech.io import atomic_write, check_output_file, check_unique
+
+Decode = Callable[[list[torch.Tensor], Callable[[int], None] | None], Sequence]
+"""``decode(waveforms, progress)``: one result (with ``text`` and ``score``) per waveform."""
 
 
 def add_common_options(p: argparse.ArgumentParser, kind: str, field: str) -> None:
     """Options of both commands; ``kind`` names the checkpoint, ``field`` the output text."""
     p.add_argument("--model", required=True, help=f"{kind} checkpoint (model.ckpt or a training checkpoint)")
-    p.add_argument("--beam", type=int, default=None, help="beam size; 1 = greedy (default: the model's, 8)")
-    p.add_argument("--batch-size", type=int, default=16, help="utterances decoded together")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
-    p.add_argument("--json", action="store_true", help=f"print JSON lines with file, {field} and score")
-    p.add_argument("--manifest", help="decode a manifest's utterances instead of FILE arguments")
     p.add_argument(
-        "--output",
-        help=f"with --manifest: write id<TAB>{field} lines here (atomically), the references to "
-        "ref.txt and decoding statistics to *.stats.json beside it",
+        "--beam", type=positive_int, default=None, help="beam size; 1 = greedy (default: the model's)"
     )
+    p.add_argument("--batch-size", type=positive_int, default=16, help="utterances decoded together")
+    add_device_option(p)
+    add_threads_option(p)
+    add_output_options(
+        p,
+        json_help=f"print JSON lines (file or id, {field}, score); with --out FILE, one JSON summary",
+    )
+    p.add_argument("--manifest", help="decode a manifest's utterances instead of FILE arguments")
+    out_help = (
+        f"with --manifest: write id<TAB>{field} lines to this file (atomically), the references to "
+        "ref.txt and decoding statistics to *.stats.json beside it; '-' = stdout (no files beside it)"
+    )
+    p.add_argument("--out", metavar="FILE", help=out_help)
+    p.add_argument("--output", dest="out", help=argparse.SUPPRESS)  # the old spelling, for recipes
     p.add_argument("files", nargs="*", metavar="FILE", help="audio files")
 
 
-def check_common_options(args: argparse.Namespace) -> None:
-    """One-line errors for bad values; sets the thread count."""
-    if args.beam is not None and args.beam < 1:
-        raise SpeechError(f"--beam must be at least 1, got {args.beam}")
-    if args.batch_size < 1:
-        raise SpeechError(f"--batch-size must be at least 1, got {args.batch_size}")
+def prepare(args: argparse.Namespace) -> list | None:
+    """Check options and outputs, read the manifest, set the thread count; all before the model loads.
+
+    Returns:
+        The manifest's utterances, or None for a run over FILE arguments.
+
+    Raises:
+        SpeechError: A bad option combination, manifest, or output path (one line).
+    """
     if not args.files and not args.manifest:
         raise SpeechError("give audio FILEs or --manifest")
-    if args.output and not args.manifest:
-        raise SpeechError("--output goes with --manifest")
+    if args.files and args.manifest:
+        raise SpeechError("give audio FILEs or --manifest, not both")
+    if args.out is not None and not args.manifest:
+        raise SpeechError("--out goes with --manifest (results of FILE arguments are printed)")
+    utterances = None
+    if args.manifest:
+        from speech.data import read_manifest
+
+        utterances = read_manifest(args.manifest)
+        check_unique([u.id for u in utterances], "id", args.manifest)
+        for u in utterances:
+            if _has_control(u.id):
+                raise SpeechError(
+                    f"{args.manifest}: id {u.id!r} holds a tab, line break or control character "
+                    "(ids key the id<TAB>text output lines)"
+                )
+        _check_outputs(args.out)
     if args.threads:
         torch.set_num_threads(args.threads)
+    return utterances
 
 
-def run_files(
-    args: argparse.Namespace, sample_rate: int, decode: Callable[[list[torch.Tensor]], Sequence], field: str
-) -> int:
+def output_paths(out: str) -> dict[str, Path]:
+    """The files a manifest run with ``--out out`` writes: hypotheses, references, statistics."""
+    hyp = Path(out)
+    return {
+        "hypotheses": hyp,
+        "references": hyp.with_name("ref.txt"),
+        "statistics": hyp.with_suffix(".stats.json"),
+    }
+
+
+def _check_outputs(out: str | None) -> None:
+    if out is None or out == "-":
+        return
+    paths = output_paths(out)
+    if paths["hypotheses"].name in ("ref.txt", paths["statistics"].name):
+        raise SpeechError(f"{out}: the references are written to ref.txt beside it; choose another name")
+    for what, path in paths.items():
+        check_output_file(path, f"{what} file")
+
+
+def progress_bar(total: int, quiet: bool, unit: str = "utt"):
+    """A tqdm bar on stderr; silent with ``--quiet`` or when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, unit=unit, file=sys.stderr, leave=False, disable=quiet or not sys.stderr.isatty()
+    )
+
+
+def _has_control(text: str) -> bool:
+    """Whether ``text`` holds a tab, a control character or a Unicode line or paragraph break."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
+
+
+def one_line(text: str) -> str:
+    """``text`` with every tab, control character and line break made a space (one TSV field)."""
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+
+
+def _error(args: argparse.Namespace, message: str) -> None:
+    print(f"speech {args.command}: error: {message}", file=sys.stderr)
+
+
+def _load(runner, path: str, name: str) -> torch.Tensor:
+    from speech.audio import load
+
+    return runner.check_audio(load(path, runner.sample_rate), name)
+
+
+def run_files(args: argparse.Namespace, runner, decode: Decode, field: str) -> int:
     """Decode FILE arguments; a bad file is reported on its own line and the others still go through.
 
     Returns:
-        0, or 2 when a file could not be read.
+        0, or 2 when a file could not be read or is too short for the model.
     """
     failed, names, waveforms = 0, [], []
     for path in args.files:
         try:
-            waveforms.append(load(path, sample_rate))
+            waveforms.append(_load(runner, path, path))
             names.append(path)
         except AudioError as e:
-            print(f"speech {args.command}: error: {e}", file=sys.stderr)
+            _error(args, str(e))
             failed += 1
     if waveforms:
-        for name, result in zip(names, decode(waveforms), strict=True):
+        with progress_bar(len(waveforms), args.quiet) as bar:
+            results = decode(waveforms, bar.update)
+        for name, result in zip(names, results, strict=True):
             if args.json:
                 print(
                     json.dumps({"file": name, field: result.text, "score": result.score}, ensure_ascii=False)
                 )
             else:
-                print(f"{name}\t{result.text}")
+                print(f"{name}\t{one_line(result.text)}")
     return 2 if failed else 0
 
 
 def run_manifest(
-    args: argparse.Namespace,
-    sample_rate: int,
-    decode: Callable[[list[torch.Tensor]], Sequence],
-    reference: str,
-    beam: int,
+    args: argparse.Namespace, runner, decode: Decode, utterances: list, field: str, reference: str, beam: int
 ) -> int:
-    """Decode a manifest; write hypotheses, references (the ``reference`` field) and timing statistics."""
-    from speech.data import read_manifest
+    """Decode a manifest; write hypotheses, references (the ``reference`` field) and statistics.
 
-    utterances = read_manifest(args.manifest)
-    waveforms = [load(u.audio, sample_rate) for u in utterances]
+    Returns:
+        0, or 2 when an utterance could not be decoded (see the module docstring).
+    """
+    waveforms: dict[str, torch.Tensor] = {}
+    errors: dict[str, str] = {}
+    for u in utterances:
+        try:
+            waveforms[u.id] = _load(runner, u.audio, str(u.audio))
+        except AudioError as e:
+            errors[u.id] = f"{args.manifest}: utterance {u.id!r}: {e}"
+            _error(args, errors[u.id])
+    if not waveforms:
+        return 2
     start = time.perf_counter()
-    results = decode(waveforms)
+    with progress_bar(len(waveforms), args.quiet) as bar:
+        decoded = dict(zip(waveforms, decode(list(waveforms.values()), bar.update), strict=True))
     seconds = time.perf_counter() - start
-    audio_seconds = sum(w.numel() for w in waveforms) / sample_rate
-    lines = [f"{u.id}\t{r.text}\n" for u, r in zip(utterances, results, strict=True)]
-    if args.output:
-        with atomic_write(Path(args.output)) as f:
-            f.writelines(lines)
-        if all(getattr(u, reference) is not None for u in utterances):
-            with atomic_write(Path(args.output).with_name("ref.txt")) as f:
-                f.writelines(f"{u.id}\t{getattr(u, reference)}\n" for u in utterances)
-    else:
-        sys.stdout.writelines(lines)
+    audio_seconds = sum(w.numel() for w in waveforms.values()) / runner.sample_rate
     stats = {
         "utterances": len(utterances),
         "audio_seconds": audio_seconds,
@@ -106,9 +196,47 @@ def run_manifest(
         "rtf": seconds / audio_seconds,
         "beam": beam,
         "threads": torch.get_num_threads(),
+        **({"failed": sorted(errors)} if errors else {}),
     }
-    print(json.dumps(stats), file=sys.stderr)
-    if args.output:
-        with atomic_write(Path(args.output).with_suffix(".stats.json")) as f:
-            json.dump(stats, f)
-    return 0
+    to_stdout = args.out in (None, "-")
+    if to_stdout:
+        _print_results(args, utterances, decoded, errors, field)
+    else:
+        _write_results(args.out, utterances, decoded, reference, stats)
+    if not args.quiet:
+        print(json.dumps(stats), file=sys.stderr)
+    if args.json and not to_stdout:
+        print(json.dumps({**{k: str(p) for k, p in output_paths(args.out).items()}, **stats}))
+    return 2 if errors else 0
+
+
+def _print_results(
+    args: argparse.Namespace, utterances: list, decoded: dict, errors: dict, field: str
+) -> None:
+    """Hypotheses on stdout: ``id<TAB>text`` lines, or JSON lines (a failed one with its ``error``)."""
+    for u in utterances:
+        result = decoded.get(u.id)
+        text = result.text if result is not None else ""
+        if args.json:
+            record = {"id": u.id, field: text, "score": result.score if result is not None else None}
+            print(
+                json.dumps(
+                    {**record, **({"error": errors[u.id]} if u.id in errors else {})}, ensure_ascii=False
+                )
+            )
+        else:
+            print(f"{u.id}\t{one_line(text)}")
+
+
+def _write_results(out: str, utterances: list, decoded: dict, reference: str, stats: dict) -> None:
+    """The hypothesis file, ``ref.txt`` when every utterance has a reference, and the statistics."""
+    paths = output_paths(out)
+    with atomic_write(paths["hypotheses"]) as f:
+        f.writelines(
+            f"{u.id}\t{one_line(decoded[u.id].text) if u.id in decoded else ''}\n" for u in utterances
+        )
+    if all(getattr(u, reference) is not None for u in utterances):
+        with atomic_write(paths["references"]) as f:
+            f.writelines(f"{u.id}\t{one_line(getattr(u, reference))}\n" for u in utterances)
+    with atomic_write(paths["statistics"]) as f:
+        json.dump(stats, f)

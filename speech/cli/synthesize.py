@@ -1,10 +1,14 @@
-"""``speech synthesize``: text to speech with a TTS checkpoint."""
+"""``speech synthesize``: text to speech with a TTS checkpoint.
+
+Everything is checked before the model loads: the texts, that every item's name is a plain
+file name inside ``--out-dir`` (no ``..``, ``/``, NUL or line break) and unique, and that
+every output can be written. Then nothing is half-written: each wav is written atomically.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import warnings
@@ -12,8 +16,19 @@ from pathlib import Path
 
 import torch
 
+from speech.cli._args import (
+    add_device_option,
+    add_output_options,
+    add_threads_option,
+    non_negative_int,
+    positive_int,
+    probability,
+)
+from speech.cli._decode import progress_bar
 from speech.errors import SpeechError
-from speech.io import atomic_write
+from speech.io import atomic_write, check_output_dir, check_output_file, check_unique, child_path
+
+MANIFEST_OUTPUTS = ("synth.jsonl", "synth.stats.json")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,14 +36,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "synthesize",
         help="synthesize speech from text with a TTS checkpoint",
-        description="Speak --text into --out, every line of --text-file into --out-dir (ID<TAB>TEXT lines "
-        "name their file ID.wav, other lines are numbered), or every utterance of --manifest into "
-        "--out-dir (with a manifest of the results and timing statistics).",
+        description="Speak --text into --out, every line of --text-file ('-' = stdin) into --out-dir "
+        "(ID<TAB>TEXT lines name their file ID.wav, other lines are numbered), or every utterance of "
+        "--manifest into --out-dir (with a manifest of the results and timing statistics). Names "
+        "must be unique plain file names.",
     )
     p.add_argument("--model", required=True, help="TTS checkpoint (model.ckpt or a training checkpoint)")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", help="text to speak (long text is split into sentences)")
-    source.add_argument("--text-file", help="one text per line")
+    source.add_argument("--text-file", help="one text per line; '-' reads stdin")
     source.add_argument("--manifest", help="speak the 'text' of every utterance of a manifest")
     p.add_argument("--out", help="output wav file (with --text)")
     p.add_argument("--out-dir", help="output folder (with --text-file or --manifest)")
@@ -36,26 +52,36 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--speaker",
         help="speaker name of a multi-speaker model (with --manifest: default each utterance's own speaker)",
     )
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--griffin-lim-iters", type=int, default=32, help="Griffin-Lim iterations")
-    p.add_argument("--stop-threshold", type=float, default=None, help="stop probability threshold")
-    p.add_argument("--seed", type=int, default=None, help="seed of the prenet's dropout")
-    p.add_argument("--batch-size", type=int, default=8, help="with --manifest: texts synthesized together")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    add_device_option(p)
+    p.add_argument("--griffin-lim-iters", type=non_negative_int, default=32, help="Griffin-Lim iterations")
+    p.add_argument(
+        "--stop-threshold",
+        type=probability,
+        default=None,
+        help="stop probability threshold in [0, 1] (default: the model's)",
+    )
+    p.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=None,
+        help="seed of the prenet's dropout (default: the model's)",
+    )
+    p.add_argument(
+        "--batch-size", type=positive_int, default=8, help="with --manifest: texts synthesized together"
+    )
+    add_threads_option(p)
+    add_output_options(p, json_help="print one JSON object per wav written")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check inputs and outputs first, then synthesize; nothing is half-written."""
-    from speech.audio import save
     from speech.inference.synthesizer import Synthesizer
 
-    items = _items(args)
+    _check_options(args)
+    items = _items(args)  # (name, text, speaker or None)
+    paths = _item_paths(args, items)
     out_dir = _check_outputs(args)
-    if args.batch_size < 1:
-        raise SpeechError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if args.griffin_lim_iters < 0:
-        raise SpeechError(f"--griffin-lim-iters must be >= 0, got {args.griffin_lim_iters}")
     if args.threads:
         torch.set_num_threads(args.threads)
     synth = Synthesizer.from_checkpoint(
@@ -65,49 +91,68 @@ def run(args: argparse.Namespace) -> int:
         k: v for k, v in (("stop_threshold", args.stop_threshold), ("seed", args.seed)) if v is not None
     }
     synth = synth.with_inference(**changes) if changes else synth
-    for _, text in items:  # fail on bad text before any file is written
+    for _, text, _ in items:  # fail on bad text before any file is written
         synth.encode(text) if args.manifest else [synth.encode(s) for s in _sentences(synth, text)]
     if args.manifest:
-        return _run_manifest(args, synth, items, out_dir)
-    with warnings.catch_warnings(record=True) as caught:
+        return _run_manifest(args, synth, items, paths, out_dir)
+    with warnings.catch_warnings(record=True) as caught, progress_bar(len(items), args.quiet) as bar:
         warnings.simplefilter("always")
-        for name, text in items:
+        for (name, text, _), path in zip(items, paths, strict=True):
             waveform, rate = synth.synthesize(text, speaker=args.speaker)
-            path = Path(args.out) if args.out else out_dir / f"{name}.wav"
-            save(path, waveform, rate)
-            print(f"{path}\t{waveform.numel() / rate:.2f} s")
+            _save(path, waveform, rate)
+            bar.update(1)
+            _report(args, name, path, waveform.numel() / rate)
     for w in caught:
         print(f"speech synthesize: warning: {w.message}", file=sys.stderr)
     return 0
 
 
-def _run_manifest(args: argparse.Namespace, synth, items: list[tuple[str, str]], out_dir: Path) -> int:
+def _save(path: Path, waveform: torch.Tensor, rate: int) -> None:
+    from speech.audio import save
+
+    save(path, waveform, rate)
+
+
+def _report(args: argparse.Namespace, name: str, path: Path, seconds: float, **extra) -> None:
+    """One result on stdout: ``path<TAB>N.NN s``, or a JSON object with ``--json``."""
+    if args.json:
+        record = {"id": name, "file": str(path), "seconds": seconds, **extra}
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    elif not args.manifest:
+        print(f"{path}\t{seconds:.2f} s", flush=True)
+
+
+def _run_manifest(
+    args: argparse.Namespace,
+    synth,
+    items: list[tuple[str, str, str | None]],
+    paths: list[Path],
+    out_dir: Path,
+) -> int:
     """Synthesize a manifest's texts in batches; write wavs, ``synth.jsonl`` and ``synth.stats.json``.
 
     A multi-speaker model without ``--speaker`` speaks each utterance with its own ``speaker``
     (batches then hold one speaker each); ``synth.jsonl`` lists the utterances in manifest order.
     """
-    from speech.audio import save
     from speech.metrics import alignment_health
 
-    speakers = _manifest_speakers(args, synth, [name for name, _ in items])
+    speakers = _manifest_speakers(args, synth, items)
     records: list[dict | None] = [None] * len(items)
     health: list[list[float] | None] = [None] * len(items)
     seconds, stopped = 0.0, 0
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), progress_bar(len(items), args.quiet) as bar:
         warnings.simplefilter("ignore")  # counted in the statistics instead
         for speaker, chunk in _batches(speakers, args.batch_size):
             begin = time.perf_counter()
             results = synth.synthesize_sentences([items[i][1] for i in chunk], speaker=speaker)
             seconds += time.perf_counter() - begin
             for i, result in zip(chunk, results, strict=True):
-                name, text = items[i]
-                path = out_dir / f"{name}.wav"
-                save(path, result.waveform, synth.sample_rate)
+                name, text, _ = items[i]
+                _save(paths[i], result.waveform, synth.sample_rate)
                 duration = result.waveform.numel() / synth.sample_rate
                 records[i] = {
                     "id": name,
-                    "audio": path.name,
+                    "audio": paths[i].name,
                     "duration": duration,
                     "sample_rate": synth.sample_rate,
                     "text": text,
@@ -117,8 +162,10 @@ def _run_manifest(args: argparse.Namespace, synth, items: list[tuple[str, str]],
                 h = alignment_health(att, torch.tensor([att.shape[2]]), torch.tensor([att.shape[1]]), 0.2)
                 health[i] = [float(v[0]) for v in h]
                 stopped += result.stopped
+                _report(args, name, paths[i], duration, stopped=bool(result.stopped))
+            bar.update(len(chunk))
     audio_seconds = sum(r["duration"] for r in records)
-    with atomic_write(out_dir / "synth.jsonl") as f:
+    with atomic_write(out_dir / MANIFEST_OUTPUTS[0]) as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     means = torch.tensor(health).mean(dim=0).tolist()
     stats = {
@@ -133,31 +180,29 @@ def _run_manifest(args: argparse.Namespace, synth, items: list[tuple[str, str]],
         "griffin_lim_iters": getattr(synth.vocoder, "n_iter", None),
         "threads": torch.get_num_threads(),
     }
-    with atomic_write(out_dir / "synth.stats.json") as f:
+    with atomic_write(out_dir / MANIFEST_OUTPUTS[1]) as f:
         json.dump(stats, f)
-    print(json.dumps(stats), file=sys.stderr)
+    if not args.quiet:
+        print(json.dumps(stats), file=sys.stderr)
     return 0
 
 
-def _manifest_speakers(args: argparse.Namespace, synth, names: list[str]) -> list[str | None]:
+def _manifest_speakers(args: argparse.Namespace, synth, items: list[tuple[str, str, str | None]]) -> list:
     """Each utterance's speaker: ``--speaker``, or for a multi-speaker model the manifest's own."""
     if args.speaker is not None or not synth.speakers:
-        return [args.speaker] * len(names)
-    from speech.data import read_manifest
-
-    own = {u.id: u.speaker for u in read_manifest(args.manifest)}
-    for name in names:
-        if own[name] is None:
+        return [args.speaker] * len(items)
+    for name, _, speaker in items:
+        if speaker is None:
             raise SpeechError(
                 f"{args.manifest}: utterance {name!r} names no speaker, and this model has "
                 f"{len(synth.speakers)}: choose one with --speaker"
             )
-        if own[name] not in synth.speakers:
+        if speaker not in synth.speakers:
             raise SpeechError(
-                f"{args.manifest}: speaker {own[name]!r} of utterance {name!r} is unknown to the model "
+                f"{args.manifest}: speaker {speaker!r} of utterance {name!r} is unknown to the model "
                 "(choose one with --speaker)"
             )
-    return [own[name] for name in names]
+    return [speaker for _, _, speaker in items]
 
 
 def _batches(speakers: list[str | None], size: int) -> list[tuple[str | None, list[int]]]:
@@ -176,53 +221,98 @@ def _sentences(synth, text: str) -> list[str]:
     return split_sentences(text, synth.text_config.lang) or [text]
 
 
-def _items(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """(name, text) pairs from --text, --text-file or --manifest."""
+def _items(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
+    """(name, text, speaker) triples from --text, --text-file or --manifest; names are unique."""
     if args.text is not None:
         if not args.text.strip():
             raise SpeechError("--text is empty")
-        return [("out", args.text)]
+        return [("out", args.text, None)]
     if args.manifest:
         from speech.data import read_manifest
 
-        return [(u.id, u.text) for u in read_manifest(args.manifest)]
-    try:
-        lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise SpeechError(f"{args.text_file}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpeechError(f"{args.text_file}: cannot read ({e.__class__.__name__})") from None
-    items = []
-    for n, line in enumerate(lines, start=1):
-        name, _, text = line.partition("\t") if "\t" in line else (f"{n:04d}", "", line)
-        if not text.strip():
-            raise SpeechError(f"{args.text_file}:{n}: empty text")
-        if "/" in name or name in ("", ".", ".."):
-            raise SpeechError(f"{args.text_file}:{n}: bad utterance name {name!r}")
-        items.append((name, text))
-    if not items:
-        raise SpeechError(f"{args.text_file}: no text")
+        items = [(u.id, u.text, u.speaker) for u in read_manifest(args.manifest)]
+        where = args.manifest
+    else:
+        items = [(name, text, None) for name, text in _text_file_items(args.text_file)]
+        where = _source_name(args.text_file)
+    check_unique([name for name, _, _ in items], "id", where)
     return items
 
 
-def _check_outputs(args: argparse.Namespace) -> Path | None:
-    """The output folder (created) or the output file's folder must be writable."""
+def _source_name(text_file: str) -> str:
+    return "<stdin>" if text_file == "-" else text_file
+
+
+def _read_text_file(text_file: str) -> str:
+    """The whole text file ('-' = stdin) as UTF-8 text."""
+    where = _source_name(text_file)
+    try:
+        if text_file == "-":
+            return sys.stdin.buffer.read().decode("utf-8")
+        return Path(text_file).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpeechError(f"{where}: no such file") from None
+    except UnicodeDecodeError:
+        raise SpeechError(f"{where}: not UTF-8 text") from None
+    except OSError as e:
+        raise SpeechError(f"{where}: cannot read ({e.strerror or e.__class__.__name__})") from None
+
+
+def _text_file_items(text_file: str) -> list[tuple[str, str]]:
+    """(name, text) per line: ``ID<TAB>TEXT`` names the file ID.wav, a plain line is numbered."""
+    where = _source_name(text_file)
+    lines = _read_text_file(text_file).split("\n")  # only \n ends a line: U+2028 is text
+    if lines and not lines[-1]:
+        lines.pop()
+    items = []
+    for n, line in enumerate(lines, start=1):
+        line = line.removesuffix("\r")
+        name, _, text = line.partition("\t") if "\t" in line else (f"{n:04d}", "", line)
+        if not text.strip():
+            raise SpeechError(f"{where}:{n}: empty text")
+        items.append((name, text))
+    if not items:
+        raise SpeechError(f"{where}: no text")
+    return items
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """``--out`` goes with ``--text``, ``--out-dir`` with ``--text-file`` and ``--manifest``."""
     if args.text is not None:
+        if args.out_dir:
+            raise SpeechError("--out-dir goes with --text-file or --manifest; --text writes --out FILE.wav")
         if not args.out:
             raise SpeechError("--text needs --out FILE.wav")
-        folder = Path(args.out).parent
-    else:
-        if not args.out_dir:
-            raise SpeechError("--text-file and --manifest need --out-dir")
-        folder = Path(args.out_dir)
+        if args.out == "-":
+            raise SpeechError("--out -: audio cannot go to stdout; name a .wav file")
+    elif args.out:
+        raise SpeechError("--out goes with --text; --text-file and --manifest write into --out-dir")
+    elif not args.out_dir:
+        raise SpeechError("--text-file and --manifest need --out-dir")
+
+
+def _item_paths(args: argparse.Namespace, items: list[tuple[str, str, str | None]]) -> list[Path]:
+    """Each item's wav, confined to ``--out-dir``; none may be a folder, nor may the results files."""
+    if args.text is not None:
+        return [Path(args.out)]
+    out_dir = Path(args.out_dir)
+    where = args.manifest or _source_name(args.text_file)
+    paths = []
+    for name, _, _ in items:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise SpeechError(f"{folder}: cannot create the output folder ({e.strerror})") from None
-    if not folder.is_dir():
-        raise SpeechError(f"{folder}: no such folder for the output")
-    if not os.access(folder, os.W_OK):
-        raise SpeechError(f"{folder}: not writable")
-    if args.out and Path(args.out).is_dir():
-        raise SpeechError(f"{args.out}: is a folder, not an output file")
-    return folder if args.text is None else None
+            paths.append(child_path(out_dir, name, ".wav", what="id"))
+        except SpeechError as e:
+            raise SpeechError(f"{where}: {e}") from None
+    extra = [out_dir / name for name in MANIFEST_OUTPUTS] if args.manifest else []
+    for path in [*paths, *extra]:
+        if path.is_dir():
+            raise SpeechError(f"{path}: cannot write the output file (is a folder)")
+    return paths
+
+
+def _check_outputs(args: argparse.Namespace) -> Path | None:
+    """Create the output folder and make sure it is writable (or the output file's); returns the folder."""
+    if args.text is not None:
+        check_output_file(args.out, "output file")
+        return None
+    return check_output_dir(args.out_dir)

@@ -1,8 +1,9 @@
-"""Pieces every inference class shares: checkpoint parts, devices, length-sorted batched decoding."""
+"""What every inference class shares: devices, checked settings and inputs, batched decoding by length."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Sequence
 
@@ -11,10 +12,14 @@ import torch
 from speech.audio import load
 from speech.data.dataset import pad_sequences
 from speech.decoding import Hypothesis, SearchConfig
-from speech.errors import SpeechError
-from speech.features import GlobalCMVN, LogMel, LogMelConfig
+from speech.errors import AudioError, SpeechError
+from speech.features import LogMel, LogMelConfig
+from speech.inference.metadata import CheckpointMeta
+from speech.models.listener import ListenerConfig
 
 AudioInput = str | os.PathLike | torch.Tensor
+Progress = Callable[[int], None]
+"""Called with the number of inputs finished, after each batch."""
 
 
 def model_state(state_dict: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
@@ -24,29 +29,60 @@ def model_state(state_dict: dict[str, torch.Tensor], prefix: str) -> dict[str, t
 
 def with_beam(search: SearchConfig, beam_size: int | None) -> SearchConfig:
     """The checkpoint's search settings with another beam size (and one best) when one is given."""
-    return search if beam_size is None else dataclasses.replace(search, beam_size=beam_size, nbest=1)
+    if beam_size is None:
+        return search
+    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+        raise SpeechError(f"beam_size must be an integer of at least 1, got {beam_size!r}")
+    return dataclasses.replace(search, beam_size=beam_size, nbest=1)
 
 
 def check_device(device: str | torch.device) -> torch.device:
-    """The device, or a one-line error when CUDA is asked for and absent."""
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SpeechError("--device cuda: no CUDA device is available on this machine")
+    """The device to run on: ``auto`` (CUDA when there is one, else CPU), ``cpu``, ``cuda`` or ``cuda:N``.
+
+    Raises:
+        SpeechError: An unknown device, or CUDA asked for and absent (or fewer devices than N + 1).
+    """
+    if isinstance(device, str):
+        name = device.strip().lower()
+        if name == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            device = torch.device(name)
+        except (RuntimeError, ValueError):
+            raise SpeechError(f"unknown device {name!r} (expected auto, cpu, cuda or cuda:N)") from None
+    if not isinstance(device, torch.device) or device.type not in ("cpu", "cuda"):
+        raise SpeechError(f"unsupported device {device!r} (expected auto, cpu, cuda or cuda:N)")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SpeechError(f"device {str(device)!r}: no CUDA device is available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise SpeechError(
+                f"device {str(device)!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
     return device
 
 
-def cmvn_from_meta(meta: dict) -> GlobalCMVN:
-    """The global CMVN a checkpoint's ``"speech"`` metadata carries."""
-    mean = torch.tensor(meta["cmvn"]["mean"])
-    cmvn = GlobalCMVN(mean.numel())
-    cmvn.mean.copy_(mean)
-    cmvn.std.copy_(torch.tensor(meta["cmvn"]["std"]))
-    return cmvn
+def check_number(
+    name: str, value: float, low: float = -math.inf, high: float = math.inf, below_high: bool = False
+) -> float:
+    """``value`` as a float: finite, in ``[low, high]`` (``[low, high)`` with ``below_high``).
+
+    Raises:
+        SpeechError: ``name must be ...`` for NaN, infinities, non-numbers and values out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise SpeechError(f"{name} must be a finite number, got {value!r}")
+    if value < low or value > high or (below_high and value == high):
+        interval = f"[{low:g}, {high:g}{')' if below_high else ']'}" if math.isfinite(high) else f">= {low:g}"
+        raise SpeechError(f"{name} must be {'in ' if math.isfinite(high) else ''}{interval}, got {value!r}")
+    return float(value)
 
 
-def front_end_from_meta(meta: dict) -> tuple[LogMel, GlobalCMVN]:
-    """Log-mel front end and CMVN of a recognizer's or translator's checkpoint metadata."""
-    return LogMel(LogMelConfig.from_dict(meta["features"])), cmvn_from_meta(meta)
+def check_positive_int(name: str, value: int) -> int:
+    """``value``, which must be an integer of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpeechError(f"{name} must be an integer of at least 1, got {value!r}")
+    return value
 
 
 class SpeechFrontEnd(torch.nn.Module):
@@ -57,7 +93,7 @@ class SpeechFrontEnd(torch.nn.Module):
         cmvn: Global CMVN.
     """
 
-    def __init__(self, features: LogMel, cmvn: GlobalCMVN) -> None:
+    def __init__(self, features: LogMel, cmvn: torch.nn.Module) -> None:
         super().__init__()
         self.features = features
         self.cmvn = cmvn
@@ -73,25 +109,116 @@ class SpeechFrontEnd(torch.nn.Module):
         return self.cmvn(feats, frame_lengths), frame_lengths
 
 
+def front_end_from_meta(meta: CheckpointMeta) -> SpeechFrontEnd:
+    """Log-mel front end and CMVN of a recognizer's or translator's checkpoint metadata."""
+    features = meta.config(LogMelConfig, "features")
+    return SpeechFrontEnd(LogMel(features), meta.cmvn(features.n_mels))
+
+
+def min_samples(features: LogMelConfig, listener: ListenerConfig) -> int:
+    """Fewest samples an input needs so that the listener leaves at least one memory frame.
+
+    ``n`` samples give ``1 + n // hop_length`` frames, and each of the ``n_pyramid`` pyramid
+    layers halves them (dropping an odd last frame), so ``2 ** n_pyramid`` frames are needed.
+    The optional conv front end keeps the frame count.
+    """
+    return max(1, (listener.reduction - 1) * features.hop_length)
+
+
+def _ms(samples: int, sample_rate: int, up: bool = False) -> str:
+    ms = 1000 * samples / sample_rate
+    return f"{math.ceil(ms) if up else round(ms, 1):g}"
+
+
+def check_waveform(waveform: torch.Tensor, name: str, needed: int, sample_rate: int) -> torch.Tensor:
+    """A 1-D float waveform of finite samples, long enough for the model.
+
+    Raises:
+        AudioError: ``name: too short for this model (10 ms; needs at least 30 ms)``, or a
+            tensor of another shape, or NaN/infinite samples.
+    """
+    if not isinstance(waveform, torch.Tensor) or waveform.dim() != 1:
+        shape = tuple(waveform.shape) if isinstance(waveform, torch.Tensor) else type(waveform).__name__
+        raise AudioError(f"{name}: expected a 1-D waveform, got {shape}")
+    waveform = waveform.float()
+    if waveform.numel() < needed:
+        raise AudioError(
+            f"{name}: too short for this model ({_ms(waveform.numel(), sample_rate)} ms; "
+            f"needs at least {_ms(needed, sample_rate, up=True)} ms)"
+        )
+    if not bool(torch.isfinite(waveform).all()):
+        raise AudioError(f"{name}: holds NaN or infinite samples")
+    return waveform
+
+
+class SpeechToText:
+    """What the recognizer and the translator share: input checks and length-sorted batched decoding.
+
+    Subclasses set ``model`` (with a ``listener``), ``front_end`` and ``device``.
+    """
+
+    model: torch.nn.Module
+    front_end: SpeechFrontEnd
+    device: torch.device
+
+    @property
+    def sample_rate(self) -> int:
+        """Sample rate the model expects; file inputs are resampled to it."""
+        return self.front_end.sample_rate
+
+    @property
+    def min_samples(self) -> int:
+        """Fewest samples (at :attr:`sample_rate`) an input needs; shorter ones are refused."""
+        return min_samples(self.front_end.features.config, self.model.listener.config)
+
+    def check_audio(self, waveform: torch.Tensor, name: str) -> torch.Tensor:
+        """``waveform`` as float if the model can decode it (see :func:`check_waveform`).
+
+        Raises:
+            AudioError: ``name: too short for this model (...)`` and other unusable inputs.
+        """
+        return check_waveform(waveform, name, self.min_samples, self.sample_rate)
+
+    def _load(self, audio: Sequence[AudioInput]) -> list[torch.Tensor]:
+        """Read and check every input before any is decoded; tensors are named ``input N``."""
+        if isinstance(audio, str | os.PathLike | torch.Tensor):
+            raise SpeechError("audio must be a list of files or waveforms, not a single one")
+        waves = []
+        for i, item in enumerate(audio):
+            if isinstance(item, torch.Tensor):
+                waves.append(self.check_audio(item, f"input {i} (a waveform)"))
+            else:
+                waves.append(self.check_audio(load(item, self.sample_rate), str(item)))
+        return waves
+
+    def _decode(
+        self,
+        audio: Sequence[AudioInput],
+        decode: Callable[[torch.Tensor, torch.Tensor], list[list[Hypothesis]]],
+        batch_size: int,
+        progress: Progress | None,
+    ) -> list[Hypothesis]:
+        check_positive_int("batch_size", batch_size)
+        return decode_by_length(self._load(audio), self.front_end, decode, batch_size, self.device, progress)
+
+
 def decode_by_length(
-    audio: Sequence[AudioInput],
+    waveforms: Sequence[torch.Tensor],
     front_end: SpeechFrontEnd,
     decode: Callable[[torch.Tensor, torch.Tensor], list[list[Hypothesis]]],
     batch_size: int,
     device: torch.device,
+    progress: Progress | None = None,
 ) -> list[Hypothesis]:
-    """Best hypothesis per input, in input order; inputs are decoded longest first in batches.
-
-    Raises:
-        AudioError: A file cannot be read (see :func:`speech.audio.load`).
-    """
-    waveforms = [a if isinstance(a, torch.Tensor) else load(a, front_end.sample_rate) for a in audio]
+    """Best hypothesis per waveform, in input order; decoded longest first in batches."""
     order = sorted(range(len(waveforms)), key=lambda i: -waveforms[i].numel())
     best: list[Hypothesis | None] = [None] * len(waveforms)
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        batch, lengths = pad_sequences([waveforms[i].float() for i in chunk])
+        batch, lengths = pad_sequences([waveforms[i] for i in chunk])
         feats, frame_lengths = front_end(batch.to(device), lengths.to(device))
         for i, nbest in zip(chunk, decode(feats, frame_lengths), strict=True):
             best[i] = nbest[0]
+        if progress is not None:
+            progress(len(chunk))
     return best

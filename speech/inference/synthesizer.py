@@ -12,10 +12,10 @@ import torch
 
 from speech.errors import SpeechError
 from speech.features import GlobalCMVN, LogMelConfig, MelInverter, Vocoder
-from speech.inference.common import check_device, cmvn_from_meta, model_state
+from speech.inference.common import check_device, check_number
+from speech.inference.metadata import CheckpointMeta
 from speech.models.tacotron2 import InferenceConfig, Tacotron2, Tacotron2Config
-from speech.tasks.checkpoint import load_checkpoint
-from speech.text import Tokenizer, split_sentences, tokenizer_from_dict
+from speech.text import Tokenizer, split_sentences
 from speech.text.frontend import TextFrontEndConfig, text_front_end
 
 
@@ -64,7 +64,7 @@ class Synthesizer:
         speakers: Sequence[str] = (),
         device: str | torch.device = "cpu",
     ) -> None:
-        self.device = torch.device(device)
+        self.device = check_device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
         self.text_config = text_config
@@ -78,23 +78,48 @@ class Synthesizer:
     def from_checkpoint(
         cls, path: str | os.PathLike, device: str | torch.device = "cpu", griffin_lim_iters: int = 32
     ) -> Synthesizer:
-        """Load a training checkpoint or an exported ``model.ckpt``; needs nothing else."""
-        ckpt = load_checkpoint(path, task="tts")
-        meta = ckpt["speech"]
-        model = Tacotron2(Tacotron2Config(**meta["model"]))
-        model.load_state_dict(model_state(ckpt["state_dict"], "model"))
-        features = LogMelConfig.from_dict(meta["features"])
-        cmvn = cmvn_from_meta(meta)
-        return cls(
-            model,
-            tokenizer_from_dict(meta["tokenizer"]),
-            TextFrontEndConfig(**meta["text"]),
-            cmvn,
-            MelInverter(features, n_iter=griffin_lim_iters),
-            InferenceConfig(**meta["inference"]),
-            meta.get("speakers", []),
-            check_device(device),
+        """Load a training checkpoint or an exported ``model.ckpt``; needs nothing else.
+
+        Args:
+            path: The checkpoint.
+            device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+            griffin_lim_iters: Griffin-Lim iterations of the vocoder (at least 0).
+
+        Raises:
+            SpeechError: One line naming the file: missing, unreadable, another task, a bad or
+                missing setting (NaN included), weights that do not fit the model, or a bad
+                device or iteration count.
+        """
+        device = check_device(device)
+        if (
+            isinstance(griffin_lim_iters, bool)
+            or not isinstance(griffin_lim_iters, int)
+            or griffin_lim_iters < 0
+        ):
+            raise SpeechError(
+                f"griffin_lim_iters must be an integer of at least 0, got {griffin_lim_iters!r}"
+            )
+        meta = CheckpointMeta(path, "tts")
+        config = meta.config(Tacotron2Config, "model")
+        features = meta.config(LogMelConfig, "features")
+        tokenizer = meta.tokenizer()
+        speakers = meta.strings("speakers")
+        meta.check_match(
+            "model.n_symbols", config.n_symbols, "the tokenizer's vocabulary", tokenizer.vocab_size
         )
+        meta.check_match("model.n_mels", config.n_mels, "features.n_mels", features.n_mels)
+        meta.check_match("model.n_speakers", config.n_speakers, "the number of speakers", len(speakers))
+        model = meta.load_weights(meta.build(Tacotron2, config))
+        inference = check_inference(
+            meta.config(InferenceConfig, "inference"), f"{path}: metadata 'inference'"
+        )
+        text = meta.config(TextFrontEndConfig, "text")
+        cmvn = meta.cmvn(features.n_mels)
+        vocoder = MelInverter(features, n_iter=griffin_lim_iters)
+        try:
+            return cls(model, tokenizer, text, cmvn, vocoder, inference, speakers, device)
+        except SpeechError as e:  # the text front end refuses its settings
+            raise SpeechError(f"{path}: metadata 'text': {e}") from None
 
     @property
     def sample_rate(self) -> int:
@@ -180,8 +205,9 @@ class Synthesizer:
         Raises:
             SpeechError: Empty text, only unknown characters, or a bad speaker.
         """
-        if not text.strip():
+        if not isinstance(text, str) or not text.strip():
             raise SpeechError("empty text")
+        check_number("pause", pause, 0.0)
         sentences = split_sentences(text, self.text_config.lang) or [text]
         parts = self.synthesize_sentences(sentences, speaker)
         gap = torch.zeros(int(round(pause * self.sample_rate)))
@@ -191,8 +217,45 @@ class Synthesizer:
         return torch.cat(pieces), self.sample_rate
 
     def with_inference(self, **changes) -> Synthesizer:
-        """A copy with some :class:`InferenceConfig` fields changed (e.g. ``stop_threshold=0.6``)."""
-        copy = dataclasses.replace(self.inference, **changes)
+        """A copy with some :class:`InferenceConfig` fields changed (e.g. ``stop_threshold=0.6``).
+
+        Raises:
+            SpeechError: An unknown field, or a value out of range (NaN included).
+        """
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(InferenceConfig)})
+        if unknown:
+            raise SpeechError(f"unknown synthesis setting {unknown[0]!r}")
+        copy = check_inference(dataclasses.replace(self.inference, **changes), "synthesis settings")
         clone = object.__new__(Synthesizer)
         clone.__dict__.update(self.__dict__, inference=copy)
         return clone
+
+
+_MAX_SEED = 2**63 - 1
+
+
+def check_inference(config: InferenceConfig, where: str) -> InferenceConfig:
+    """``config`` if every synthesis setting is in range.
+
+    The stop threshold must be in [0, 1], the frame limit positive and finite, the window sizes
+    and the seed non-negative integers (``window_backward`` < 0 turns the window off).
+
+    Raises:
+        SpeechError: ``where: 'key' must be ...``.
+    """
+    check_number(f"{where}: 'stop_threshold'", config.stop_threshold, 0.0, 1.0)
+    check_number(f"{where}: 'max_frames_per_symbol'", config.max_frames_per_symbol, 0.0)
+    if config.max_frames_per_symbol == 0:
+        raise SpeechError(f"{where}: 'max_frames_per_symbol' must be positive")
+    for name, low in (
+        ("window_backward", -(2**31)),
+        ("window_forward", 0),
+        ("stop_near_end", 0),
+        ("min_max_frames", 1),
+        ("seed", 0),
+    ):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _MAX_SEED:
+            bound = f" of at least {low}" if low >= 0 else ""
+            raise SpeechError(f"{where}: '{name}' must be an integer{bound}, got {value!r}")
+    return config

@@ -13,16 +13,16 @@ from speech.errors import SpeechError
 from speech.features import GlobalCMVN, LogMel
 from speech.inference.common import (
     AudioInput,
+    Progress,
     SpeechFrontEnd,
+    SpeechToText,
     check_device,
-    decode_by_length,
     front_end_from_meta,
-    model_state,
     with_beam,
 )
+from speech.inference.metadata import CheckpointMeta
 from speech.models.translator import SpeechTranslator, TranslatorConfig
-from speech.tasks.checkpoint import load_checkpoint
-from speech.text import Tokenizer, tokenizer_from_dict
+from speech.text import Tokenizer
 
 
 class Translation(NamedTuple):
@@ -33,7 +33,7 @@ class Translation(NamedTuple):
     score: float
 
 
-class Translator:
+class Translator(SpeechToText):
     """A trained speech translator with its front end and target tokenizer.
 
     Args:
@@ -42,7 +42,7 @@ class Translator:
         cmvn: Global CMVN.
         tokenizer: Target-language tokenizer.
         search: Default search settings.
-        device: Where to run.
+        device: Where to run: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
         target_lang: Target language code, when known.
     """
 
@@ -56,7 +56,7 @@ class Translator:
         device: str | torch.device = "cpu",
         target_lang: str | None = None,
     ) -> None:
-        self.device = torch.device(device)
+        self.device = check_device(device)
         self.model = model.to(self.device).eval()
         self.front_end = SpeechFrontEnd(features, cmvn).to(self.device)
         self.features, self.cmvn = self.front_end.features, self.front_end.cmvn
@@ -69,50 +69,55 @@ class Translator:
         """Load a training checkpoint or an exported ``model.ckpt``; needs nothing else.
 
         Raises:
-            SpeechError: Missing or unreadable file, or a checkpoint of another task.
+            SpeechError: One line naming the file: missing, unreadable, another task, a bad or
+                missing setting, weights that do not fit the model, or a bad device.
         """
-        ckpt = load_checkpoint(path)
-        meta = ckpt["speech"]
-        if meta.get("task") != "st":
-            raise SpeechError(f"{path}: a {meta.get('task')} checkpoint, not a speech translation model")
-        model = SpeechTranslator(TranslatorConfig(**meta["model"]))
-        model.load_state_dict(model_state(ckpt["state_dict"], "model"))
-        features, cmvn = front_end_from_meta(meta)
-        return cls(
-            model,
-            features,
-            cmvn,
-            tokenizer_from_dict(meta["target_tokenizer"], where=f"{path}: target_tokenizer"),
-            SearchConfig(**meta["search"]),
-            check_device(device),
-            meta.get("target_lang"),
+        device = check_device(device)
+        meta = CheckpointMeta(path, "st")
+        config = meta.config(TranslatorConfig, "model")
+        front_end = front_end_from_meta(meta)
+        tokenizer = meta.tokenizer("target_tokenizer")
+        meta.check_match(
+            "model.vocab_size", config.vocab_size, "the target tokenizer's", tokenizer.vocab_size
         )
-
-    @property
-    def sample_rate(self) -> int:
-        """Sample rate the model expects; file inputs are resampled to it."""
-        return self.features.config.sample_rate
+        n_mels = front_end.features.config.n_mels
+        meta.check_match("model.listener.input_dim", config.listener.input_dim, "features.n_mels", n_mels)
+        model = meta.load_weights(meta.build(SpeechTranslator, config))
+        search = meta.config(SearchConfig, "search")
+        target_lang = meta.get("target_lang")
+        if target_lang is not None and not isinstance(target_lang, str):
+            raise SpeechError(f"{path}: metadata 'target_lang' must be a language code")
+        return cls(model, front_end.features, front_end.cmvn, tokenizer, search, device, target_lang)
 
     @torch.no_grad()
     def translate(
-        self, audio: Sequence[AudioInput], beam_size: int | None = None, batch_size: int = 16
+        self,
+        audio: Sequence[AudioInput],
+        beam_size: int | None = None,
+        batch_size: int = 16,
+        progress: Progress | None = None,
     ) -> list[Translation]:
         """Translate files or waveforms (1-D tensors at :attr:`sample_rate`).
 
-        Inputs are sorted by length and decoded in batches; results come back in input order.
+        Every input is read and checked before any is decoded; they are then sorted by length
+        and decoded in batches, and results come back in input order.
 
         Args:
             audio: Paths or waveforms.
             beam_size: Beam size (1 = greedy); None keeps the checkpoint's.
             batch_size: Utterances decoded together.
+            progress: Called with the number of inputs finished after each batch.
 
         Raises:
-            AudioError: A file cannot be read (see :func:`speech.audio.load`).
+            AudioError: An input cannot be read, or is too short for this model
+                (``x.wav: too short for this model (10 ms; needs at least 30 ms)``); see
+                :attr:`min_samples`.
+            SpeechError: A setting out of range.
         """
         search = with_beam(self.search, beam_size)
 
         def decode(feats: torch.Tensor, frame_lengths: torch.Tensor):
             return self.model.decode(feats, frame_lengths, search)
 
-        best = decode_by_length(audio, self.front_end, decode, batch_size, self.device)
+        best = self._decode(audio, decode, batch_size, progress)
         return [Translation(self.tokenizer.decode(h.tokens), h.tokens, h.normalized_score) for h in best]

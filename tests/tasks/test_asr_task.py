@@ -64,8 +64,16 @@ def test_transcribe_cli_reports_bad_files_and_goes_on(asr_data, tmp_path, capsys
         ["--model", str(model), "--beam", "0", str(good)],
         ["--model", str(model)],
     ):
-        assert main(["transcribe", *argv]) == 2
+        assert exit_code(["transcribe", *argv]) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def exit_code(argv: list[str]) -> int:
+    """``main``'s exit code, also for argparse's errors (which raise SystemExit)."""
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return e.code
 
 
 def test_bad_config_is_one_line_error(asr_data, tmp_path, capsys):

@@ -161,9 +161,17 @@ def test_translate_cli_reports_bad_files_and_goes_on(st_model, st_data, asr_mode
         (["--model", str(st_model)], "FILE"),
         (["--model", str(st_model), "--output", str(tmp_path / "h.txt"), str(good)], "--manifest"),
     ):
-        assert main(["translate", *argv]) == 2
+        assert exit_code(["translate", *argv]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0]
+
+
+def exit_code(argv: list[str]) -> int:
+    """``main``'s exit code, also for argparse's errors (which raise SystemExit)."""
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return e.code
 
 
 def test_translate_manifest_writes_hypotheses_references_and_stats(st_model, st_data, tmp_path, capsys):

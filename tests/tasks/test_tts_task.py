@@ -186,7 +186,7 @@ def test_synthesize_cli_manifest_writes_results_and_stats(tts_model, tts_data, t
         (["--text", "  ", "--out", "{tmp}/x.wav"], "empty"),
         (["--text", "日本語", "--out", "{tmp}/x.wav"], "no character"),
         (["--text", "日本 語", "--out", "{tmp}/x.wav"], "no character"),
-        (["--text", "one", "--out", "{tmp}/missing/x.wav"], "no such folder"),
+        (["--text", "one", "--out", "{tmp}/empty_line.txt/x.wav"], "is not a folder"),
         (["--text", "one", "--out", "{tmp}"], "is a folder"),
         (["--text-file", "{tmp}/empty_line.txt", "--out-dir", "{tmp}/d"], "empty_line.txt:2: empty text"),
         (["--text", "one", "--out", "{tmp}/x.wav", "--speaker", "bob"], "single-speaker"),

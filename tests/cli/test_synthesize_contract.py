@@ -1,0 +1,173 @@
+"""The CLI contract of ``speech synthesize`` (issue 12).
+
+Classes covered: a repeated name silently overwriting an output, ids that escape ``--out-dir``
+(``..``, ``/``, NUL, line breaks), outputs checked before the work, option values NaN/out of
+range, ``--text-file -`` (stdin), ``--json`` and ``--quiet``, progress bars.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from speech.cli._decode import progress_bar
+from speech.cli.main import main
+
+
+def _manifest(path: Path, ids: list[str]) -> Path:
+    lines = [
+        json.dumps({"id": i, "audio": "a.wav", "duration": 1.0, "sample_rate": 22050, "text": f"hello {n}"})
+        for n, i in enumerate(ids)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _files(root: Path) -> set[Path]:
+    return set(root.rglob("*"))
+
+
+def _one_error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("speech synthesize: error: ")
+    return err[0]
+
+
+@pytest.mark.parametrize("source", ["text-file", "manifest"])
+def test_repeated_names_are_refused_before_the_model_loads(tmp_path, capsys, source):
+    if source == "text-file":
+        (tmp_path / "in.txt").write_text("a\thello\nb\tthere\na\tagain\n")
+    else:
+        _manifest(tmp_path / "in.txt", ["a", "b", "a"])
+    out = tmp_path / "out"
+    argv = ["synthesize", "--model", str(tmp_path / "missing.ckpt"), f"--{source}", str(tmp_path / "in.txt")]
+    assert main([*argv, "--out-dir", str(out)]) == 2
+    message = _one_error(capsys)
+    assert "'a'" in message and ("more than once" in message or "duplicate" in message)
+    assert not out.exists()
+
+
+BAD_IDS = ["..", ".", "../x", "../../escaped", "a/b", "/ABS/escaped", "a\\b", "a\x00b", "a\rb", "a\x0bb", ""]
+
+
+@pytest.mark.parametrize("bad", [*BAD_IDS, "a\nb"])
+def test_manifest_ids_cannot_escape_the_out_dir(checkpoints, tmp_path, capsys, bad):
+    bad = bad.replace("/ABS", str(tmp_path))
+    manifest = _manifest(tmp_path / "m.jsonl", ["fine", bad])
+    before = _files(tmp_path)
+    argv = ["synthesize", "--model", str(checkpoints["tts"]), "--manifest", str(manifest)]
+    assert main([*argv, "--out-dir", str(tmp_path / "deep" / "out")]) == 2
+    _one_error(capsys)
+    assert _files(tmp_path) == before  # nothing written anywhere, not even the output folder
+    assert not (tmp_path.parent / "escaped").exists()
+
+
+@pytest.mark.parametrize("bad", [b for b in BAD_IDS if b])  # an empty ID<TAB> is a blank name
+def test_text_file_ids_cannot_escape_the_out_dir(checkpoints, tmp_path, capsys, bad):
+    bad = bad.replace("/ABS", str(tmp_path))
+    text_file = tmp_path / "in.txt"
+    text_file.write_text(f"fine\thello\n{bad}\tthere\n")
+    before = _files(tmp_path)
+    argv = ["synthesize", "--model", str(checkpoints["tts"]), "--text-file", str(text_file)]
+    assert main([*argv, "--out-dir", str(tmp_path / "deep" / "out")]) == 2
+    assert str(text_file) in _one_error(capsys)
+    assert _files(tmp_path) == before
+    assert not (tmp_path.parent / "escaped").exists()
+
+
+def test_text_file_from_stdin(checkpoints, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("x\thello\nthere \u2028 now\n".encode())))
+    out = tmp_path / "out"
+    argv = ["synthesize", "--model", str(checkpoints["tts"]), "--text-file", "-", "--out-dir", str(out)]
+    assert main([*argv, "--griffin-lim-iters", "1", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in records] == ["x", "0002"]  # U+2028 is text, not a line break
+    assert sorted(p.name for p in out.iterdir()) == ["0002.wav", "x.wav"]
+    assert records[0]["file"] == str(out / "x.wav") and records[0]["seconds"] > 0
+
+
+def test_stdin_duplicates_name_stdin(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a\tone\na\ttwo\n")))
+    argv = ["synthesize", "--model", "m.ckpt", "--text-file", "-", "--out-dir", str(tmp_path / "o")]
+    assert main(argv) == 2
+    assert "<stdin>" in _one_error(capsys)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--text", "hi", "--out", "{tmp}"], "is a folder"),
+        (["--text", "hi", "--out", "{tmp}/blocker/x.wav"], "not a folder"),
+        (["--text", "hi", "--out", "-"], "stdout"),
+        (["--text", "hi", "--out-dir", "{tmp}/o", "--out", "{tmp}/x.wav"], "--out-dir goes with"),
+        (["--text-file", "{tmp}/in.txt", "--out", "{tmp}/x.wav"], "--out goes with --text"),
+        (["--text-file", "{tmp}/in.txt", "--out-dir", "{tmp}/blocker"], "not a folder"),
+        (["--text-file", "{tmp}/in.txt", "--out-dir", "{tmp}/o"], "x.wav: cannot write"),
+        (["--manifest", "{tmp}/m.jsonl", "--out-dir", "{tmp}/o2"], "synth.jsonl: cannot write"),
+    ],
+)
+def test_outputs_are_checked_before_the_model_loads(tmp_path, capsys, args, message):
+    (tmp_path / "blocker").write_text("a file")
+    (tmp_path / "in.txt").write_text("x\thello\n")
+    (tmp_path / "o" / "x.wav").mkdir(parents=True)  # a folder where a wav should go
+    (tmp_path / "o2" / "synth.jsonl").mkdir(parents=True)
+    _manifest(tmp_path / "m.jsonl", ["u1"])
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(["synthesize", "--model", str(tmp_path / "missing.ckpt"), *args]) == 2
+    assert message in _one_error(capsys)
+    assert (tmp_path / "blocker").read_text() == "a file"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--stop-threshold", "nan"],
+        ["--stop-threshold", "1.5"],
+        ["--griffin-lim-iters", "-1"],
+        ["--seed", "-1"],
+        ["--batch-size", "0"],
+        ["--device", "tpu9"],
+        ["--threads", "-3"],
+    ],
+)
+def test_bad_option_values_are_argparse_one_liners(capsys, argv):
+    with pytest.raises(SystemExit) as exit_:
+        main(["synthesize", "--model", "m.ckpt", "--text", "hi", "--out", "x.wav", *argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"speech synthesize: error: argument {argv[0]}")
+
+
+def test_manifest_json_and_quiet(checkpoints, tmp_path, capsys):
+    manifest = _manifest(tmp_path / "m.jsonl", ["u1", "u2"])
+    out = tmp_path / "out"
+    argv = [
+        "synthesize",
+        "--model",
+        str(checkpoints["tts"]),
+        "--manifest",
+        str(manifest),
+        "--out-dir",
+        str(out),
+    ]
+    assert main([*argv, "--griffin-lim-iters", "1", "--json", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    records = [json.loads(line) for line in captured.out.splitlines()]
+    assert [(r["id"], Path(r["file"]).name) for r in records] == [("u1", "u1.wav"), ("u2", "u2.wav")]
+    assert captured.err == ""  # no statistics line, no progress bar
+    assert main([*argv, "--griffin-lim-iters", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and json.loads(captured.err)["utterances"] == 2
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch):
+    assert progress_bar(3, quiet=False).disable  # pytest's stderr is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with progress_bar(3, quiet=False) as bar:
+        assert not bar.disable
+    assert progress_bar(3, quiet=True).disable
