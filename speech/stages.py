@@ -3,6 +3,8 @@
 A stage that finishes writes ``MARKERS/N-NAME.done`` holding a hash of its command, the
 contents of its ``--inputs`` (files, or folders by name, size and mtime) and the stage
 name; a rerun with the same hash is skipped, a changed command, config or input reruns it.
+A stage is done only when its command exited 0 *and* every ``--outputs`` path exists; otherwise
+it fails (exit code 1 when the command itself exited 0) and keeps its ``.started`` marker.
 Before it runs, a stage deletes its ``--outputs`` so nothing partial survives, unless it
 is ``--resumable`` and the interrupted run had the same hash (training then resumes from
 its last checkpoint). The marker is written last.
@@ -49,7 +51,13 @@ def run_stage(
     markers: Path,
     resumable: bool = False,
 ) -> int:
-    """Run one stage unless its marker matches; returns the command's exit code (0 when skipped)."""
+    """Run one stage unless its marker matches.
+
+    Returns:
+        0 when done or skipped; the command's exit code when it failed; 1 when it exited 0
+        without writing one of ``outputs`` (the ``.started`` marker is kept, so a resumable stage
+        resumes on the next run).
+    """
     digest = input_hash(command, inputs, name)
     key = f"{number}-" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
     done, started = markers / f"{key}.done", markers / f"{key}.started"
@@ -69,6 +77,13 @@ def run_stage(
     if code != 0:
         print(f"stage {number} ({name}) failed with exit code {code}", file=sys.stderr)
         return code
+    missing = [out for out in outputs if not Path(out).exists()]
+    if missing:
+        print(
+            f"stage {number} ({name}) exited 0 but did not write its output {missing[0]}; not marked done",
+            file=sys.stderr,
+        )
+        return 1
     with atomic_write(done) as f:
         f.write(digest + "\n")
     started.unlink(missing_ok=True)

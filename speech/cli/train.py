@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -10,13 +11,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train a model from a YAML config (asr, tts, st, lm)",
-        description="Train a model. Extra KEY=VALUE arguments override the config "
-        "(e.g. trainer.max_epochs=5 model.ctc_weight=0.5).",
+        description="Train a model, or resume it from EXP_DIR/checkpoints/last.ckpt. KEY=VALUE "
+        "arguments, after the task or after --set, override the config, values parsed as YAML "
+        "(e.g. trainer.max_epochs=5 model.ctc_weight=0.5). SIGTERM or Ctrl-C stops after the "
+        "current batch, saves last.ckpt and exits 143 or 130; rerun the same command to resume.",
     )
     p.add_argument(
         "task",
         choices=["asr", "tts", "st", "lm"],
         help="model family: asr, tts (Tacotron2), st (speech translation) or lm (RNN LM for shallow fusion)",
+    )
+    p.add_argument(
+        "bare_overrides",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config overrides, values parsed as YAML (same as --set)",
     )
     p.add_argument("--config", help="YAML config file (defaults apply to what it leaves out)")
     p.add_argument("--exp-dir", required=True, help="experiment folder: checkpoints, logs, model.ckpt")
@@ -34,21 +44,50 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="config overrides, values parsed as YAML",
     )
+    p.__class__ = type("TrainArgumentParser", (_Intermixed, type(p)), {})
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train (resuming from the experiment's last checkpoint if there is one)."""
-    from speech.errors import SpeechError
-    from speech.tasks.train import train_asr, train_lm, train_st, train_tts
+class _Intermixed(argparse.ArgumentParser):
+    """Parse ``KEY=VALUE`` positionals wherever they stand, before or after the options.
 
-    if args.task == "st":
-        out = train_st(args.config, args.exp_dir, args.overrides, init_encoder_from=args.init_encoder_from)
-    elif args.init_encoder_from:
-        raise SpeechError("--init-encoder-from applies to 'speech train st' only")
-    else:
-        out = {"asr": train_asr, "lm": train_lm, "tts": train_tts}[args.task](
-            args.config, args.exp_dir, args.overrides
-        )
+    Plain argparse fills all positionals from the first run of them (here the task alone) and
+    rejects the ones after an option; ``parse_known_intermixed_args`` does not.
+    """
+
+    _inside = False
+
+    def parse_known_args(self, args=None, namespace=None):  # noqa: D102 - argparse hook
+        if self._inside:  # parse_known_intermixed_args calls back here
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train (resuming from the experiment's last checkpoint if there is one).
+
+    Returns:
+        0 when the model was written; 143 (SIGTERM) or 130 (SIGINT) when training was interrupted.
+    """
+    from speech.errors import SpeechError
+    from speech.tasks.train import TrainingInterruptedError, train_asr, train_lm, train_st, train_tts
+
+    overrides = [*args.bare_overrides, *args.overrides]
+    try:
+        if args.task == "st":
+            out = train_st(args.config, args.exp_dir, overrides, init_encoder_from=args.init_encoder_from)
+        elif args.init_encoder_from:
+            raise SpeechError("--init-encoder-from applies to 'speech train st' only")
+        else:
+            out = {"asr": train_asr, "lm": train_lm, "tts": train_tts}[args.task](
+                args.config, args.exp_dir, overrides
+            )
+    except TrainingInterruptedError as e:
+        print(f"speech train: {e}", file=sys.stderr)
+        return e.exit_code
     print(f"model written to {out}")
     return 0

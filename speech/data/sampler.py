@@ -7,6 +7,12 @@ with ``seed + epoch``, so every epoch is deterministic. Under DDP each rank take
 ``num_replicas``-th batch, so ranks see disjoint shares; the batch list is padded by
 repeating its first batches so that every rank gets the same number of batches (a rank that
 runs out early would leave the others waiting on a collective).
+
+The jitter makes the number of batches differ between epochs, so ``len(sampler)`` always
+answers for the epoch selected with :meth:`~LengthBucketSampler.set_epoch`, the epoch that
+the next iteration yields; a trainer must read it again every epoch (the tasks' loaders are
+reloaded each epoch for that reason). :meth:`~LengthBucketSampler.set_position` also skips the
+batches of an epoch that a resumed training already consumed, without changing ``len``.
 """
 
 from __future__ import annotations
@@ -62,13 +68,31 @@ class LengthBucketSampler(Sampler[list[int]]):
         self.seed = seed
         self.jitter = jitter
         self.epoch = 0
+        self.skip = 0
+        self._cache: tuple[int, list[list[int]]] | None = None
 
     def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose batches the next iteration yields."""
-        self.epoch = epoch
+        """Select the epoch whose batches the next iteration yields, from its first batch."""
+        self.set_position(epoch, 0)
+
+    def set_position(self, epoch: int, skip: int = 0) -> None:
+        """Select the epoch and the number of this rank's batches the next iteration leaves out.
+
+        Args:
+            epoch: The epoch whose batches are yielded.
+            skip: Batches of that epoch already consumed (by a run that is being resumed).
+        """
+        if skip < 0:
+            raise ValueError(f"skip must be >= 0, got {skip}")
+        self.epoch, self.skip = epoch, skip
 
     def all_batches(self) -> list[list[int]]:
         """Every batch of the current epoch, for all ranks, before the DDP split."""
+        if self._cache is None or self._cache[0] != self.epoch:
+            self._cache = (self.epoch, self._make_batches())
+        return [list(b) for b in self._cache[1]]
+
+    def _make_batches(self) -> list[list[int]]:
         rng = random.Random(self.seed + self.epoch)
         order = list(range(len(self.lengths)))
         if self.shuffle:
@@ -104,9 +128,11 @@ class LengthBucketSampler(Sampler[list[int]]):
         return batches[self.rank :: self.num_replicas]
 
     def __iter__(self) -> Iterator[list[int]]:
-        return iter(self._rank_batches())
+        """This rank's batches of the selected epoch, less the first ``skip`` of them."""
+        return iter(self._rank_batches()[self.skip :])
 
     def __len__(self) -> int:
+        """This rank's number of batches in the selected epoch (``skip`` does not change it)."""
         return math.ceil(len(self.all_batches()) / self.num_replicas)
 
     def padding_fraction(self) -> float:

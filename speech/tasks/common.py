@@ -14,12 +14,14 @@ from pathlib import Path
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch.utils.data import DataLoader
 
 from speech.data import Collate, LengthBucketSampler, SpeechDataset, Utterance, read_manifest
+from speech.errors import ConfigError
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig
-from speech.tasks.checkpoint import AtomicCheckpointIO
+from speech.tasks.checkpoint import AtomicCheckpointIO, HistoryCSVLogger, ResumeState
 
 
 @dataclass
@@ -32,6 +34,9 @@ class OptimConfig:
         final_lr_ratio: The LR decays exponentially to ``lr * final_lr_ratio`` at the last step.
         weight_decay: Adam(W) weight decay.
         grad_clip: Max gradient norm (0 = no clipping).
+
+    Raises:
+        speech.config.FieldError: From ``__post_init__`` when a value is out of range.
     """
 
     lr: float = 1e-3
@@ -40,29 +45,44 @@ class OptimConfig:
     weight_decay: float = 0.0
     grad_clip: float = 5.0
 
+    def __post_init__(self) -> None:
+        from speech.config import check_non_negative, check_positive, check_range
+
+        check_positive(self, "lr")
+        check_non_negative(self, "warmup_steps", "weight_decay", "grad_clip")
+        check_range(self, "final_lr_ratio", gt=0, le=1)
+
 
 @dataclass
 class TrainerConfig:
     """Trainer settings.
 
     Attributes:
-        max_epochs: Epoch limit.
+        max_epochs: Epoch limit (>= 1); -1 = none, allowed only with a ``max_steps`` limit.
         max_steps: Step limit (-1 = none); also sets the LR schedule's length when given.
         max_minutes: Wall-clock limit in minutes (None = none).
-        precision: ``32``, ``bf16-mixed`` or ``16-mixed``; None picks bf16-mixed on GPU, 32 on CPU.
-        accelerator: ``auto``, ``cpu`` or ``gpu``.
+        precision: Lightning's precision: ``32-true``, ``bf16-mixed``, ``16-mixed``, ``bf16-true``,
+            ``16-true``, ``64-true``, or the short forms ``32``, ``16``, ``64``, ``bf16`` (as
+            numbers or strings), which are stored as the long ones; None picks bf16-mixed on
+            GPU, 32-true on CPU.
+        accelerator: ``auto``, ``cpu``, ``gpu`` (= ``cuda``) or ``mps``.
         devices: Devices (processes) to train on.
         strategy: ``auto`` or ``ddp`` (gloo on CPU, NCCL on GPU).
-        seed: Global seed.
+        seed: Global seed, in [0, 2^32 - 1].
         check_val_every_n_epoch: Validation frequency.
         log_every_n_steps: Logging frequency.
         num_threads: Torch CPU threads per process (0 = leave torch's default).
+        checkpoint_every_n_steps: Also write ``checkpoints/last.ckpt`` every this many steps
+            (0 = only at the end of each epoch), so a killed run loses minutes, not an epoch.
+
+    Raises:
+        speech.config.FieldError: From ``__post_init__`` when a value is out of range or unknown.
     """
 
     max_epochs: int = 30
     max_steps: int = -1
     max_minutes: float | None = None
-    precision: str | None = None
+    precision: str | int | None = None
     accelerator: str = "auto"
     devices: int = 1
     strategy: str = "auto"
@@ -70,6 +90,39 @@ class TrainerConfig:
     check_val_every_n_epoch: int = 1
     log_every_n_steps: int = 10
     num_threads: int = 0
+    checkpoint_every_n_steps: int = 0
+
+    # Lightning's precision inputs (transformer-engine left out): short forms to the long ones.
+    _PRECISIONS = {"32": "32-true", "16": "16-mixed", "64": "64-true", "bf16": "bf16-mixed"}
+    _PRECISIONS |= {p: p for p in ("32-true", "16-mixed", "bf16-mixed", "bf16-true", "16-true", "64-true")}
+
+    def __post_init__(self) -> None:
+        from speech.config import (
+            check_choice,
+            check_finite,
+            check_non_negative,
+            check_positive,
+            check_range,
+            field_error,
+        )
+
+        check_finite(self, "max_steps", "max_epochs")  # ints
+        if self.max_steps != -1 and self.max_steps < 1:
+            raise field_error(self, "max_steps", f"must be -1 (no limit) or >= 1, got {self.max_steps}")
+        if self.max_epochs < 1 and not (self.max_epochs == -1 and self.max_steps >= 1):
+            problem = "must be >= 1, or -1 (no limit) with a max_steps limit"
+            raise field_error(self, "max_epochs", f"{problem}, got {self.max_epochs}")
+        check_positive(self, "max_minutes", "devices", "check_val_every_n_epoch", "log_every_n_steps")
+        check_non_negative(self, "num_threads", "checkpoint_every_n_steps")  # 0: torch's default; off
+        check_range(self, "seed", ge=0, le=2**32 - 1)
+        if self.precision is not None:
+            short = str(self.precision) if type(self.precision) is int else self.precision
+            if not isinstance(short, str) or short not in self._PRECISIONS:
+                problem = f"must be one of {', '.join(self._PRECISIONS)} or null, got {self.precision!r}"
+                raise field_error(self, "precision", problem)
+            self.precision = self._PRECISIONS[short]
+        check_choice(self, "accelerator", ("auto", "cpu", "gpu", "cuda", "mps"))
+        check_choice(self, "strategy", ("auto", "ddp"))
 
 
 def build_optimizer(module: L.LightningModule, config: OptimConfig) -> dict:
@@ -95,9 +148,30 @@ def default_precision(accelerator: str) -> str:
 
 
 def build_trainer(
-    config: TrainerConfig, exp_dir: str | os.PathLike, grad_clip: float, monitor: str
+    config: TrainerConfig,
+    exp_dir: str | os.PathLike,
+    grad_clip: float,
+    monitor: str,
+    resume_step: int | None = None,
 ) -> L.Trainer:
-    """A Trainer with atomic checkpoints (last + best by ``monitor``), TensorBoard and CSV logs."""
+    """A Trainer with atomic checkpoints (last + best by ``monitor``), TensorBoard and CSV logs.
+
+    ``checkpoints/last.ckpt`` is written at every epoch's end, every
+    ``config.checkpoint_every_n_steps`` steps, and when training stops early (see
+    :class:`~speech.tasks.checkpoint.ResumeState`). The loaders are asked for again every epoch,
+    since the number of length buckets changes from one epoch to the next.
+
+    Args:
+        config: Trainer settings.
+        exp_dir: Experiment folder (``checkpoints/``, ``tb/``, ``csv/``).
+        grad_clip: Max gradient norm (0 = none).
+        monitor: Metric that picks ``best.ckpt`` (lower is better).
+        resume_step: Global step of the checkpoint a resumed run starts from; ``csv/metrics.csv``
+            keeps the rows logged before it. None = a fresh run with a fresh history.
+
+    Raises:
+        ConfigError: Lightning rejects a setting.
+    """
     exp_dir = Path(exp_dir)
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
@@ -109,29 +183,37 @@ def build_trainer(
         mode="min",
         save_last=True,
         save_top_k=1,
+        save_on_train_epoch_end=True,  # after the epoch's validation, once its batches are all done
+        enable_version_counter=False,  # last.ckpt is rewritten (also by ResumeState), never last-v1.ckpt
     )
-    loggers = [TensorBoardLogger(exp_dir, name="tb", version=""), CSVLogger(exp_dir, name="csv", version="")]
+    resume = ResumeState(exp_dir / "checkpoints" / "last.ckpt", config.checkpoint_every_n_steps)
+    loggers = [TensorBoardLogger(exp_dir, name="tb", version=""), HistoryCSVLogger(exp_dir, resume_step)]
     strategy = config.strategy
     if strategy == "ddp" and not torch.cuda.is_available():
         strategy = L.pytorch.strategies.DDPStrategy(process_group_backend="gloo")
-    return L.Trainer(
-        max_epochs=config.max_epochs,
-        max_steps=config.max_steps,
-        max_time={"minutes": config.max_minutes} if config.max_minutes else None,
-        precision=precision,
-        accelerator=config.accelerator,
-        devices=config.devices,
-        strategy=strategy,
-        gradient_clip_val=grad_clip or None,
-        check_val_every_n_epoch=config.check_val_every_n_epoch,
-        log_every_n_steps=config.log_every_n_steps,
-        callbacks=[checkpoints, LearningRateMonitor(logging_interval="step")],
-        logger=loggers,
-        plugins=[AtomicCheckpointIO()],
-        use_distributed_sampler=False,  # LengthBucketSampler splits batches between ranks itself
-        default_root_dir=exp_dir,
-        enable_model_summary=True,
-    )
+    try:
+        return L.Trainer(
+            max_epochs=config.max_epochs,
+            max_steps=config.max_steps,
+            max_time={"minutes": config.max_minutes} if config.max_minutes is not None else None,
+            precision=precision,
+            accelerator=config.accelerator,
+            devices=config.devices,
+            strategy=strategy,
+            gradient_clip_val=grad_clip or None,
+            check_val_every_n_epoch=config.check_val_every_n_epoch,
+            log_every_n_steps=config.log_every_n_steps,
+            callbacks=[checkpoints, resume, LearningRateMonitor(logging_interval="step")],
+            logger=loggers,
+            plugins=[AtomicCheckpointIO()],
+            use_distributed_sampler=False,  # LengthBucketSampler splits batches between ranks itself
+            reload_dataloaders_every_n_epochs=1,  # re-reads len(): the bucket count changes every epoch
+            default_root_dir=exp_dir,
+            enable_model_summary=True,
+        )
+    except (MisconfigurationException, ValueError, TypeError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise ConfigError(f"trainer settings rejected: {reason}") from None
 
 
 def bucketed_loader(
@@ -143,17 +225,61 @@ def bucketed_loader(
     num_workers: int = 0,
     max_batch_size: int | None = None,
 ) -> DataLoader:
-    """A DataLoader over length buckets of at most ``max_seconds`` of padded audio per batch."""
+    """A DataLoader over length buckets of at most ``max_seconds`` of padded audio per batch.
+
+    It has its own generator (worker seeds), so starting an epoch draws nothing from torch's
+    global generator and a resumed run draws the same random numbers as an uninterrupted one.
+    """
     sampler = LengthBucketSampler(
         dataset.durations(), max_frames=max_seconds, max_batch_size=max_batch_size, shuffle=shuffle, seed=seed
     )
-    return DataLoader(
+    return ResumableLoader(
         dataset,
         batch_sampler=sampler,
         collate_fn=collate,
         num_workers=num_workers,
         persistent_workers=num_workers > 0,
+        generator=torch.Generator().manual_seed(seed),
     )
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader over a :class:`LengthBucketSampler` that can start an epoch at any batch.
+
+    :func:`position_loader` sets the epoch and the batches to skip from the trainer's restored
+    progress, before Lightning iterates. The ``state_dict`` / ``load_state_dict`` pair marks the
+    loader as resumable for Lightning; the state it stores is informative only.
+    """
+
+    def state_dict(self) -> dict[str, int]:
+        """The epoch and skip the sampler was last set to."""
+        return {"epoch": self.batch_sampler.epoch, "skip": self.batch_sampler.skip}
+
+    def load_state_dict(self, state_dict: dict[str, int]) -> None:
+        """Nothing to do: :func:`position_loader` derives the position from the trainer's progress."""
+
+
+def position_loader(loader: DataLoader, epoch: int, skip: int = 0) -> None:
+    """Select the epoch (and batches to skip) of a bucketed loader, and reseed its generator.
+
+    Lightning calls ``set_epoch`` only on a loader's ``sampler``, never on its ``batch_sampler``.
+    """
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    if callable(getattr(batch_sampler, "set_position", None)):
+        batch_sampler.set_position(epoch, skip)
+    if loader.generator is not None:
+        loader.generator.manual_seed(getattr(batch_sampler, "seed", 0) + epoch)
+
+
+def trainer_position(trainer: L.Trainer) -> tuple[int, int]:
+    """The epoch a trainer is about to run and how many of its batches a resumed run already trained.
+
+    Read when Lightning asks for the training loader: after it restored a checkpoint's loops,
+    before it iterates.
+    """
+    fit = trainer.fit_loop
+    skip = fit.epoch_loop.batch_progress.current.processed if fit.restarting else 0
+    return trainer.current_epoch, skip
 
 
 def last_checkpoint(exp_dir: str | os.PathLike) -> Path | None:
@@ -162,19 +288,13 @@ def last_checkpoint(exp_dir: str | os.PathLike) -> Path | None:
     return path if path.is_file() else None
 
 
-def set_batch_sampler_epoch(loader, epoch: int) -> None:
-    """Call ``set_epoch`` on a DataLoader's batch sampler (Lightning reaches only its ``sampler``)."""
-    batch_sampler = getattr(loader, "batch_sampler", None)
-    if callable(getattr(batch_sampler, "set_epoch", None)):
-        batch_sampler.set_epoch(epoch)
-
-
 class BucketedTask(L.LightningModule):
     """A LightningModule trained on length buckets of manifest utterances.
 
     A subclass sets ``self.config`` with ``optim`` (:class:`OptimConfig`), ``trainer.seed`` and
     ``data`` (``train``, ``dev``, ``max_seconds``, ``max_batch_size``, ``max_duration``,
-    ``num_workers``), and implements :meth:`_dataset` and :meth:`_collate`.
+    ``num_workers``), and implements :meth:`_dataset` and :meth:`_collate`. The loaders are
+    built once and handed to Lightning again every epoch, set to that epoch.
     """
 
     def _dataset(self, manifest: str, train: bool) -> SpeechDataset:
@@ -192,28 +312,30 @@ class BucketedTask(L.LightningModule):
         return [u for u in utterances if u.duration <= limit] if train and limit else utterances
 
     def _loader(self, manifest: str, train: bool) -> DataLoader:
-        d = self.config.data
-        return bucketed_loader(
-            self._dataset(manifest, train),
-            d.max_seconds,
-            train,
-            self.config.trainer.seed if train else 0,
-            self._collate(),
-            d.num_workers,
-            d.max_batch_size,
-        )
+        loaders = self.__dict__.setdefault("_bucketed_loaders", {})
+        if train not in loaders:
+            d = self.config.data
+            loaders[train] = bucketed_loader(
+                self._dataset(manifest, train),
+                d.max_seconds,
+                train,
+                self.config.trainer.seed if train else 0,
+                self._collate(),
+                d.num_workers,
+                d.max_batch_size,
+            )
+        return loaders[train]
 
     def train_dataloader(self) -> DataLoader:
-        """Length-bucketed, shuffled per epoch, split between DDP ranks."""
-        return self._loader(self.config.data.train, True)
+        """Length-bucketed, shuffled per epoch, split between DDP ranks, set to the epoch about to run."""
+        loader = self._loader(self.config.data.train, True)
+        if getattr(self, "_trainer", None) is not None:
+            position_loader(loader, *trainer_position(self.trainer))
+        return loader
 
     def val_dataloader(self) -> DataLoader:
         """Length-bucketed in sorted order."""
         return self._loader(self.config.data.dev, False)
-
-    def on_train_epoch_start(self) -> None:
-        """Reshuffle the length buckets: Lightning only calls ``set_epoch`` on plain samplers."""
-        set_batch_sampler_epoch(self.trainer.train_dataloader, self.current_epoch)
 
     def configure_optimizers(self) -> dict:
         """AdamW with warm-up and exponential decay."""

@@ -1,21 +1,57 @@
-"""Entry points of ``speech train``: read a config, build a task, fit, export the model."""
+"""Entry points of ``speech train``: read a config, build a task, fit, export the model.
+
+Nothing is written to the experiment folder until the config, the inputs and the trainer
+settings have been checked. A rerun resumes from ``checkpoints/last.ckpt`` (checked, and read
+weights-only, before training starts). SIGTERM or a first Ctrl-C stops training after the
+current batch, writes ``last.ckpt`` and raises :class:`TrainingInterruptedError`, so the command
+exits non-zero and a rerun resumes.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import lightning as L
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from speech.checkpoint import load_checkpoint
 from speech.config import apply_overrides, from_dict, load_yaml, save_yaml, to_dict
 from speech.data import read_manifest
-from speech.errors import ConfigError
+from speech.errors import ConfigError, SpeechError
 from speech.features import CMVNStats
+from speech.io import check_output_dir
 from speech.tasks.checkpoint import export_model
-from speech.tasks.common import build_trainer, last_checkpoint
+from speech.tasks.common import TrainerConfig, build_trainer, last_checkpoint
 from speech.text import load_tokenizer
+
+
+class TrainingInterruptedError(SpeechError):
+    """Training was stopped by a signal before its budget was spent.
+
+    Attributes:
+        exit_code: 128 + the signal number (143 for SIGTERM, 130 for SIGINT).
+    """
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class _Run(NamedTuple):
+    """A checked experiment: the trainer, its folder, and the checkpoint to resume from."""
+
+    trainer: L.Trainer
+    exp_dir: Path
+    resume: Path | None
+    config: TrainerConfig
 
 
 def load_config(cls, config_path: str | os.PathLike | None, overrides: list[str]):
@@ -32,15 +68,10 @@ def train_asr(
     from speech.tasks.asr import ASRConfig, ASRTask
 
     config = load_config(ASRConfig, config_path, list(overrides))
-    exp_dir = Path(exp_dir)
     _check_inputs(config.data.train, config.data.dev, config.data.tokenizer, config.data.cmvn)
     tokenizer = load_tokenizer(config.data.tokenizer)
     cmvn = CMVNStats.load(config.data.cmvn) if config.data.cmvn else None
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    save_yaml(to_dict(config), exp_dir / "config.yaml")
-    L.seed_everything(config.trainer.seed, workers=True, verbose=False)
-    task = ASRTask(config, tokenizer, cmvn)
-    return _fit(task, config.trainer, config.optim.grad_clip, exp_dir)
+    return _train(config, exp_dir, "asr", lambda run: ASRTask(config, tokenizer, cmvn))
 
 
 def train_lm(
@@ -50,13 +81,9 @@ def train_lm(
     from speech.tasks.lm import LMTask, LMTrainConfig
 
     config = load_config(LMTrainConfig, config_path, list(overrides))
-    exp_dir = Path(exp_dir)
     _check_inputs(config.data.train, config.data.dev, config.data.tokenizer)
     tokenizer = load_tokenizer(config.data.tokenizer)
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    save_yaml(to_dict(config), exp_dir / "config.yaml")
-    L.seed_everything(config.trainer.seed, workers=True, verbose=False)
-    return _fit(LMTask(config, tokenizer), config.trainer, config.optim.grad_clip, exp_dir)
+    return _train(config, exp_dir, "lm", lambda run: LMTask(config, tokenizer))
 
 
 def train_st(
@@ -78,7 +105,6 @@ def train_st(
     config = load_config(STConfig, config_path, list(overrides))
     if init_encoder_from is not None:
         config.init.encoder_from = str(init_encoder_from)
-    exp_dir = Path(exp_dir)
     d = config.data
     _check_inputs(d.train, d.dev, d.target_tokenizer, d.source_tokenizer, d.cmvn, config.init.encoder_from)
     source = load_tokenizer(d.source_tokenizer) if d.source_tokenizer else None
@@ -86,14 +112,16 @@ def train_st(
         print(f"{d.train}: no transcripts, training without the source CTC loss")
         source = None
     cmvn = CMVNStats.load(d.cmvn) if d.cmvn else None
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    save_yaml(to_dict(config), exp_dir / "config.yaml")
-    L.seed_everything(config.trainer.seed, workers=True, verbose=False)
-    task = STTask(config, load_tokenizer(d.target_tokenizer), source, cmvn)
-    if config.init.encoder_from and last_checkpoint(exp_dir) is None:
-        init = init_encoder_from_asr(task, config.init.encoder_from)
-        print(f"encoder initialised from {config.init.encoder_from}: {init.summary()}")
-    return _fit(task, config.trainer, config.optim.grad_clip, exp_dir)
+    target = load_tokenizer(d.target_tokenizer)
+
+    def make_task(run: _Run) -> STTask:
+        task = STTask(config, target, source, cmvn)
+        if config.init.encoder_from and run.resume is None:
+            init = init_encoder_from_asr(task, config.init.encoder_from)
+            print(f"encoder initialised from {config.init.encoder_from}: {init.summary()}")
+        return task
+
+    return _train(config, exp_dir, "st", make_task)
 
 
 def train_tts(
@@ -103,7 +131,6 @@ def train_tts(
     from speech.tasks.tts import TTSConfig, TTSTask
 
     config = load_config(TTSConfig, config_path, list(overrides))
-    exp_dir = Path(exp_dir)
     d = config.data
     _check_inputs(d.train, d.dev, d.tokenizer, d.cmvn)
     speakers = None
@@ -112,25 +139,138 @@ def train_tts(
         if speakers == [""]:
             raise ConfigError(f"{d.train}: data.multi_speaker is set but no utterance names a speaker")
     cmvn = CMVNStats.load(d.cmvn) if d.cmvn else None
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    save_yaml(to_dict(config), exp_dir / "config.yaml")
+    tokenizer = load_tokenizer(d.tokenizer)
+    return _train(config, exp_dir, "tts", lambda run: TTSTask(config, tokenizer, cmvn, speakers))
+
+
+def _train(
+    config, exp_dir: str | os.PathLike, task_name: str, make_task: Callable[[_Run], L.LightningModule]
+):
+    """Check the experiment, write its config, seed, build the task and fit it."""
+    run = _prepare(config, Path(exp_dir), task_name)
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
-    task = TTSTask(config, load_tokenizer(d.tokenizer), cmvn, speakers)
-    return _fit(task, config.trainer, config.optim.grad_clip, exp_dir)
+    return _fit(make_task(run), run)
 
 
-def _fit(task: L.LightningModule, trainer_config, grad_clip: float, exp_dir: Path) -> Path:
-    _quiet_lightning()
-    trainer = build_trainer(trainer_config, exp_dir, grad_clip, monitor="val/loss")
+def _prepare(config, exp_dir: Path, task_name: str) -> _Run:
+    """Check the resume checkpoint, the trainer settings and the folder; then write ``config.yaml``.
+
+    Raises:
+        SpeechError: A bad ``last.ckpt`` (with how to start over), rejected trainer settings, or an
+            experiment folder that cannot be written.
+    """
     resume = last_checkpoint(exp_dir)
-    if resume is not None and trainer.is_global_zero:
-        print(f"resuming from {resume}")
-    trainer.fit(task, ckpt_path=resume)
-    best = trainer.checkpoint_callback.best_model_path or str(last_checkpoint(exp_dir) or "")
-    out = exp_dir / "model.ckpt"
-    if trainer.is_global_zero and best:
+    resume_step = _check_resume(resume, exp_dir, task_name) if resume is not None else None
+    _quiet_lightning()
+    trainer = build_trainer(config.trainer, exp_dir, config.optim.grad_clip, "val/loss", resume_step)
+    check_output_dir(exp_dir, "experiment folder")
+    save_yaml(to_dict(config), exp_dir / "config.yaml")
+    return _Run(trainer, exp_dir, resume, config.trainer)
+
+
+def _check_resume(path: Path, exp_dir: Path, task_name: str) -> int:
+    """The global step of a readable training checkpoint of this task at ``path``."""
+    start_over = f"delete it (or the whole {exp_dir / 'checkpoints'} folder) to start over"
+    try:
+        ckpt = load_checkpoint(path, task=task_name)
+    except SpeechError as e:
+        raise SpeechError(f"cannot resume: {e}; {start_over}") from None
+    step = ckpt.get("global_step")
+    if not isinstance(ckpt.get("loops"), dict) or not isinstance(step, int):
+        raise SpeechError(f"cannot resume: {path}: not a training checkpoint (no loop state); {start_over}")
+    return step
+
+
+def _fit(task: L.LightningModule, run: _Run) -> Path:
+    """Fit (resuming when ``run.resume``) and export ``model.ckpt``; never claims a model it did not write."""
+    trainer = run.trainer
+    if run.resume is not None and trainer.is_global_zero:
+        print(f"resuming from {run.resume}")
+    with _StopOnSigint() as stop:
+        try:
+            trainer.fit(task, ckpt_path=run.resume)
+        except SIGTERMException:
+            raise _interrupted(stop.signal or signal.SIGTERM, run) from None
+        except SystemExit:  # Lightning's answer to a KeyboardInterrupt (a second Ctrl-C)
+            if trainer.interrupted:
+                raise _interrupted(signal.SIGINT, run) from None
+            raise
+    if (trainer.received_sigterm or stop.signal) and not _budget_spent(trainer, run.config):
+        raise _interrupted(stop.signal or signal.SIGTERM, run)
+    best = trainer.checkpoint_callback.best_model_path or str(last_checkpoint(run.exp_dir) or "")
+    if trainer.global_step == 0 or not best or not Path(best).is_file():
+        c = run.config
+        raise SpeechError(
+            f"{run.exp_dir}: training ran no step and wrote no checkpoint, so no model was written "
+            f"(trainer.max_steps={c.max_steps}, max_epochs={c.max_epochs}, max_minutes={c.max_minutes})"
+        )
+    if trainer.is_global_zero:
+        _warn_if_time_capped(trainer, run.config)
+    out = run.exp_dir / "model.ckpt"
+    if trainer.is_global_zero:
         export_model(best, out)
     return out
+
+
+def _budget_spent(trainer: L.Trainer, config: TrainerConfig) -> bool:
+    """Whether training reached its step or epoch limit."""
+    steps = config.max_steps > 0 and trainer.global_step >= config.max_steps
+    return steps or (config.max_epochs >= 0 and trainer.current_epoch >= config.max_epochs)
+
+
+def _warn_if_time_capped(trainer: L.Trainer, config: TrainerConfig) -> None:
+    """Say loudly when ``max_minutes`` ended training before its step or epoch limit."""
+    if config.max_minutes is None or _budget_spent(trainer, config):
+        return
+    print(
+        f"warning: training stopped at the trainer.max_minutes={config.max_minutes:g} time cap after "
+        f"{trainer.global_step} steps ({trainer.current_epoch} full epochs), before "
+        f"max_steps={config.max_steps}/max_epochs={config.max_epochs}; what a time budget buys depends "
+        "on the machine and its load, so set max_steps or max_epochs for a reproducible model",
+        file=sys.stderr,
+    )
+
+
+def _interrupted(signum: int, run: _Run) -> TrainingInterruptedError:
+    name = signal.Signals(signum).name
+    step = run.trainer.global_step
+    last = last_checkpoint(run.exp_dir)
+    if last is not None:
+        saved = load_checkpoint(last).get("global_step")
+        then = f"rerun the same command to resume from {last} (step {saved})"
+    else:
+        then = "no checkpoint was written yet, so a rerun starts over"
+    return TrainingInterruptedError(f"training interrupted by {name} at step {step}; {then}", 128 + signum)
+
+
+class _StopOnSigint:
+    """While fitting, a first Ctrl-C stops training the way SIGTERM does; a second one at once.
+
+    Lightning stops gracefully on SIGTERM (after the current batch) but turns Ctrl-C into an
+    immediate stop and exit code 1. The first SIGINT is handed to Lightning's SIGTERM handler
+    instead, so that ``last.ckpt`` is written; ``signal`` records which signal arrived.
+    """
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous = None
+
+    def __enter__(self) -> _StopOnSigint:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, signum: int, frame) -> None:
+        self.signal = signal.SIGINT
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        handler = signal.getsignal(signal.SIGTERM)
+        if not callable(handler):  # Lightning is not in its training loop yet
+            raise KeyboardInterrupt
+        handler(signal.SIGTERM, frame)
 
 
 def _check_inputs(*paths: str | None) -> None:
@@ -142,6 +282,8 @@ def _check_inputs(*paths: str | None) -> None:
 def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-    # a resumed run appends to csv/metrics.csv; Lightning still warns that it would delete it
-    warnings.filterwarnings("ignore", message=".*exists and is not empty.*")
+    # a resumed run writes into its own checkpoints folder on purpose
+    warnings.filterwarnings("ignore", message=".*Checkpoint directory .* exists and is not empty.*")
+    # a resumed run reaches an epoch's end before its first validation has logged val/loss
+    warnings.filterwarnings("ignore", message=".*could not find the monitored key.*")
     logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)

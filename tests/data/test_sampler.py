@@ -80,3 +80,35 @@ def test_bad_arguments():
         LengthBucketSampler([1.0], 0)
     with pytest.raises(ValueError):
         LengthBucketSampler([1.0], 10.0, num_replicas=2, rank=2)
+
+
+@pytest.mark.parametrize("replicas", [1, 2, 3])
+def test_len_is_the_number_of_batches_iterated_in_every_epoch(replicas):
+    """The jitter changes the batch count between epochs; len() must follow the epoch iterated."""
+    lens = lengths(60, seed=4)
+    samplers = [
+        LengthBucketSampler(lens, 12.0, num_replicas=replicas, rank=r, seed=2) for r in range(replicas)
+    ]
+    counts = set()
+    for epoch in range(25):
+        for sampler in samplers:
+            sampler.set_epoch(epoch)
+            assert len(sampler) == len(list(sampler))
+            # asked before and after iterating, in any order, len() answers for the selected epoch
+            assert len(sampler) == len(list(sampler))
+        counts.add(len(samplers[0].all_batches()))
+    assert len(counts) > 1  # the case that broke validation: different epochs, different counts
+
+
+def test_set_position_skips_consumed_batches_without_changing_len():
+    lens = lengths(80)
+    sampler = LengthBucketSampler(lens, 20.0, seed=5)
+    sampler.set_epoch(3)
+    full = list(sampler)
+    sampler.set_position(3, skip=4)
+    assert len(sampler) == len(full)
+    assert list(sampler) == full[4:]
+    sampler.set_epoch(3)  # a new epoch starts from its first batch
+    assert list(sampler) == full
+    with pytest.raises(ValueError):
+        sampler.set_position(0, skip=-1)
