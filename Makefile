@@ -4,13 +4,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sysdeps demo demo-quick test lint format bench clean
+.PHONY: setup sysdeps demo demo-quick test lint format bench constraints clean
 
-# A virtual environment with the package (editable) and its pinned dependencies.
-$(STAMP): pyproject.toml
+# A virtual environment with the package (editable), every extra, and the exact versions we test:
+# pyproject.toml gives lower bounds, constraints.txt the pinned set.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --progress-bar off -e ".[dev]"
+	$(PY) -m pip install --quiet --progress-bar off -c constraints.txt -e ".[train,tts-score,dev]"
 	touch $(STAMP)
 
 # Debian packages the built-in corpus needs (flite, espeak-ng, trans-de-en): apt-get when root,
@@ -40,6 +41,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/features.py
+
+# Rewrite constraints.txt from the current .venv (after changing a dependency in pyproject.toml).
+constraints: $(STAMP)
+	{ sed -n '/^#/p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^#'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -32,7 +32,7 @@ def main() -> None:
     speech(
         "prepare",
         "mini",
-        "--out",
+        "--out-dir",
         str(data),
         "--train",
         "48",

@@ -21,6 +21,14 @@ from speech.errors import SpeechError
 
 EXIT_BUG = 1
 EXIT_USAGE = 2
+# optional packages and the extra that installs each (see pyproject.toml)
+_EXTRAS = {
+    "lightning": "train",
+    "tensorboard": "train",
+    "matplotlib": "train",
+    "pocketsphinx": "tts-score",
+    "librosa": "tts-score",
+}
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -92,6 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `speech transcribe ... | head`: the reader went away
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except ModuleNotFoundError as e:
+        extra = _EXTRAS.get((e.name or "").split(".")[0])
+        if extra is None or debug:
+            return _bug(command, debug)
+        print(
+            f"{command}: error: this needs the '{e.name}' package, which comes with the '{extra}' extra: "
+            f"pip install 'speech[{extra}]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except OSError as e:
         if e.filename is None or debug:
             return _bug(command, debug)

@@ -29,7 +29,6 @@ import math
 from collections.abc import Iterable
 from typing import TypeAlias
 
-import librosa
 import numpy as np
 import torch
 
@@ -67,6 +66,8 @@ def mel_cepstra(waveform: Signal, sample_rate: int, n_mfcc: int = 13) -> np.ndar
     """
     y = _as_numpy(waveform)
     n_fft, hop = stft_settings(sample_rate)
+    import librosa  # the [tts-score] extra; imported here so the CLI loads without it
+
     mfcc = librosa.feature.mfcc(
         y=y, sr=sample_rate, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop, n_mels=N_MELS
     )  # (n_mfcc, N)
@@ -94,6 +95,8 @@ def mel_cepstral_distortion(
         raise ValueError(f"n_mfcc must be >= 2 (c0 is excluded), got {n_mfcc}")
     ref = mel_cepstra(reference, sample_rate, n_mfcc)  # (D, N)
     syn = mel_cepstra(synthesized, sample_rate, n_mfcc)  # (D, M)
+    import librosa
+
     _, path = librosa.sequence.dtw(X=ref, Y=syn, metric="euclidean")  # path: (L, 2), end first
     diff = ref[:, path[:, 0]] - syn[:, path[:, 1]]  # (D, L)
     per_frame = _MCD_SCALE * np.sqrt(2.0 * (diff**2).sum(axis=0))  # (L,)

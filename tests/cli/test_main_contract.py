@@ -106,3 +106,20 @@ def test_os_error_on_a_named_file_is_bad_input(monkeypatch, capsys):
     assert main(["score", "wer", "--ref", "r", "--hyp", "h"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == ["speech score: error: /some/out.txt: Permission denied"]
+
+
+def test_a_missing_extra_is_one_line_naming_it(monkeypatch, capsys):
+    def needs_lightning(args):
+        raise ModuleNotFoundError("No module named 'lightning'", name="lightning")
+
+    real = build_parser
+
+    def parser():
+        p = real()
+        _subcommand(p, "score", "wer").set_defaults(func=needs_lightning)
+        return p
+
+    monkeypatch.setattr(cli_main, "build_parser", parser)
+    assert main(["score", "wer", "--ref", "r", "--hyp", "h"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'speech[train]'" in lines[0]

@@ -54,7 +54,7 @@ def test_all_stages_then_rerun_skips(tmp_path, corpus):
         assert (data / name).is_file()
     again = run(tmp_path, corpus)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1, 2, 3 (dev, test), 4
+    assert again.stdout.count("up to date, skipped") == 8  # 0, 1 (2 tokenizers, CMVN), 2, 3 (dev, test), 4
 
 
 def test_configs_load():

@@ -49,7 +49,7 @@ def test_all_stages_then_rerun_skips(tmp_path, corpus):
     assert "librispeech: 20 utterances" in proc.stdout  # 4 subsets + train.jsonl
     again = run(tmp_path, corpus)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 7  # stages 0, 1, 2, 3 (x3), 4
+    assert again.stdout.count("up to date, skipped") == 8  # stages 0, 1 (tokenizer, CMVN), 2, 3 (x3), 4
     only_score = run(tmp_path, corpus, "--stage", "4", "--stop-stage", "4", CORPUS_DIR="")
     assert only_score.returncode == 0 and "stage 0" not in only_score.stdout
 

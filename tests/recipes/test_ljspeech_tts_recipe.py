@@ -55,7 +55,7 @@ def test_all_stages_then_rerun_skips(tmp_path, corpus):
     assert len(list((exp / "synth_test").glob("*.wav"))) == 2
     again = run(tmp_path, corpus)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 5  # stages 0 to 4
+    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1 (tokenizer, mel stats), 2, 3, 4
     later = run(tmp_path, corpus, "--stage", "1", "--stop-stage", "1", CORPUS_DIR="")  # stage 0 not needed
     assert later.returncode == 0 and "stage 0" not in later.stdout
 

@@ -41,7 +41,7 @@ def test_all_stages_then_rerun_skips(tmp_path):
     assert len((exp / "decode_test" / "hyp.txt").read_text().splitlines()) == 2
     again = run(tmp_path)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1, 2, 3 (dev), 3 (test), 4
+    assert again.stdout.count("up to date, skipped") == 7  # 0, 1 (tokenizer, CMVN), 2, 3 (dev, test), 4
     only_score = run(tmp_path, "--stage", "4", "--stop-stage", "4")
     assert only_score.returncode == 0 and "stage 0" not in only_score.stdout
 

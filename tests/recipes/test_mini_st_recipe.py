@@ -54,7 +54,7 @@ def test_all_stages_from_scratch_then_rerun_skips(tmp_path):
     ).is_file()
     again = run(tmp_path)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1, 2, 3 (dev), 3 (test), 4
+    assert again.stdout.count("up to date, skipped") == 6  # 0, 1 (target tokenizer), 2, 3 (dev, test), 4
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ def test_all_stages_then_rerun_skips(tmp_path):
     assert len(list((exp / "synth_test").glob("*.wav"))) == 2
     again = run(tmp_path)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 5  # stages 0 to 4
+    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1 (tokenizer, mel stats), 2, 3, 4
 
 
 def test_bad_options(tmp_path):

@@ -52,7 +52,7 @@ def test_all_stages_then_rerun_skips(tmp_path, corpus):
     assert "Die katze sass auf der matte." in (exp / "decode_tst-COMMON" / "ref.txt").read_text()
     again = run(tmp_path, corpus)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1, 2, 3 (dev, tst-COMMON), 4
+    assert again.stdout.count("up to date, skipped") == 8  # 0, 1 (x3), 2, 3 (dev, tst-COMMON), 4
 
 
 def test_configs_load():

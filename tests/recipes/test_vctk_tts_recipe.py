@@ -68,7 +68,7 @@ def test_all_stages_then_rerun_skips(recipe):
     assert {u["speaker"] for u in references} == {"p225", "p226"}
     again = run(root, corpus)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 5  # stages 0 to 4
+    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1 (tokenizer, mel stats), 2, 3, 4
 
 
 def test_one_chosen_speaker_says_every_test_text(recipe, tmp_path):

@@ -36,9 +36,9 @@ data="${DATA_DIR:-$here/data/$pair}"
 vocab="${VOCAB_SIZE:-1000}"
 source_vocab="${SOURCE_VOCAB_SIZE:-$vocab}"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
-  decode_opts=(${DECODE_OPTS:---device cuda --batch-size 64})
+  split_words decode_opts "${DECODE_OPTS:---device cuda --batch-size 64}"
 else
-  decode_opts=(${DECODE_OPTS:---threads 2})
+  split_words decode_opts "${DECODE_OPTS:---threads 2}"
 fi
 if (( stage <= 0 && 0 <= stop_stage )) && [[ -z "${CORPUS_DIR:-}" ]]; then
   echo "$(basename "$0"): error: set CORPUS_DIR to the Common Voice folder (holding $src/clips/)" >&2
@@ -50,20 +50,23 @@ run_stage 0 "prepare data" --outputs "$corpus" -- \
   speech prepare covost2 --corpus-dir "${CORPUS_DIR:-}" --out-dir "$corpus" --src "$src" --tgt "$tgt" \
     --covost-dir "${COVOST_DIR:-${CORPUS_DIR:-}}" --quiet --jobs "${PREP_JOBS:-8}"
 
-run_stage 1 "tokenizers and CMVN stats" --inputs "$corpus/train.jsonl" \
-  --outputs "$data/source_tokenizer.json" "$data/target_tokenizer.json" "$data/cmvn.json" -- \
-  bash -c "speech prepare tokenizer --manifest '$corpus/train.jsonl' --field text \
-             --out '$data/source_tokenizer.json' --kind sentencepiece --vocab-size $source_vocab &&
-           speech prepare tokenizer --manifest '$corpus/train.jsonl' --field translation \
-             --out '$data/target_tokenizer.json' --kind sentencepiece --vocab-size $vocab &&
-           speech prepare cmvn --manifest '$corpus/train.jsonl' --out '$data/cmvn.json' \
-             --max-utterances ${CMVN_UTTS:-20000}"
+run_stage 1 "source tokenizer" --inputs "$corpus/train.jsonl" --outputs "$data/source_tokenizer.json" -- \
+  speech prepare tokenizer --manifest "$corpus/train.jsonl" --field text \
+    --out "$data/source_tokenizer.json" --kind sentencepiece --vocab-size "$source_vocab"
+
+run_stage 1 "target tokenizer" --inputs "$corpus/train.jsonl" --outputs "$data/target_tokenizer.json" -- \
+  speech prepare tokenizer --manifest "$corpus/train.jsonl" --field translation \
+    --out "$data/target_tokenizer.json" --kind sentencepiece --vocab-size "$vocab"
+
+run_stage 1 "CMVN stats" --inputs "$corpus/train.jsonl" --outputs "$data/cmvn.json" -- \
+  speech prepare cmvn --manifest "$corpus/train.jsonl" --out "$data/cmvn.json" \
+    --max-utterances "${CMVN_UTTS:-20000}"
 
 init=()
 [[ -z "${ASR_MODEL:-}" ]] || init=(--init-encoder-from "$ASR_MODEL")
 run_stage 2 "train" --resumable --inputs "$config" "$corpus/train.jsonl" "$corpus/dev.jsonl" \
     "$data/source_tokenizer.json" "$data/target_tokenizer.json" "$data/cmvn.json" "${init[@]:1}" \
-  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/alignments" "$exp_dir/model.ckpt" -- \
+  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
   speech train st --config "$config" --exp-dir "$exp_dir" "${init[@]}" --set \
     data.train="$corpus/train.jsonl" data.dev="$corpus/dev.jsonl" data.target_lang="$tgt" \
     data.target_tokenizer="$data/target_tokenizer.json" data.source_tokenizer="$data/source_tokenizer.json" \
@@ -71,9 +74,9 @@ run_stage 2 "train" --resumable --inputs "$config" "$corpus/train.jsonl" "$corpu
 
 for set in dev test; do
   run_stage 3 "decode $set" --inputs "$exp_dir/model.ckpt" "$corpus/$set.jsonl" \
-    --outputs "$exp_dir/decode_$set" -- \
+    --outputs "$exp_dir/decode_$set" "$exp_dir/decode_$set/hyp.txt" -- \
     speech translate --model "$exp_dir/model.ckpt" --manifest "$corpus/$set.jsonl" \
-      --output "$exp_dir/decode_$set/hyp.txt" "${decode_opts[@]}"
+      --out "$exp_dir/decode_$set/hyp.txt" "${decode_opts[@]}"
 done
 
 run_stage 4 "score" --inputs "$exp_dir/decode_dev" "$exp_dir/decode_test" --outputs "$exp_dir/RESULTS.md" -- \

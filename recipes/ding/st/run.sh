@@ -19,25 +19,28 @@ source "$here/../../lib/recipe.sh"
 exp_dir="${exp_dir:-$here/exp}"
 config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$here/data}"
-corpus_opts=(${CORPUS_OPTS:-})
+split_words corpus_opts "${CORPUS_OPTS:-}"
 vocab="${VOCAB_SIZE:-1000}"
 
 run_stage 0 "prepare data" --outputs "$data/corpus" -- \
-  speech prepare ding --out "$data/corpus" "${corpus_opts[@]}"
+  speech prepare ding --out-dir "$data/corpus" "${corpus_opts[@]}"
 
-run_stage 1 "tokenizers and CMVN stats" --inputs "$data/corpus/train.jsonl" \
-  --outputs "$data/source_tokenizer.json" "$data/target_tokenizer.json" "$data/cmvn.json" -- \
-  bash -c "speech prepare tokenizer --manifest '$data/corpus/train.jsonl' --field text \
-             --out '$data/source_tokenizer.json' --kind sentencepiece --vocab-size $vocab &&
-           speech prepare tokenizer --manifest '$data/corpus/train.jsonl' --field translation \
-             --out '$data/target_tokenizer.json' --kind sentencepiece --vocab-size $vocab &&
-           speech prepare cmvn --manifest '$data/corpus/train.jsonl' --out '$data/cmvn.json'"
+run_stage 1 "source tokenizer" --inputs "$data/corpus/train.jsonl" --outputs "$data/source_tokenizer.json" -- \
+  speech prepare tokenizer --manifest "$data/corpus/train.jsonl" --field text \
+    --out "$data/source_tokenizer.json" --kind sentencepiece --vocab-size "$vocab"
+
+run_stage 1 "target tokenizer" --inputs "$data/corpus/train.jsonl" --outputs "$data/target_tokenizer.json" -- \
+  speech prepare tokenizer --manifest "$data/corpus/train.jsonl" --field translation \
+    --out "$data/target_tokenizer.json" --kind sentencepiece --vocab-size "$vocab"
+
+run_stage 1 "CMVN stats" --inputs "$data/corpus/train.jsonl" --outputs "$data/cmvn.json" -- \
+  speech prepare cmvn --manifest "$data/corpus/train.jsonl" --out "$data/cmvn.json"
 
 init=()
 [[ -z "${ASR_MODEL:-}" ]] || init=(--init-encoder-from "$ASR_MODEL")
 run_stage 2 "train" --resumable --inputs "$config" "$data/corpus/train.jsonl" "$data/corpus/dev.jsonl" \
     "$data/source_tokenizer.json" "$data/target_tokenizer.json" "$data/cmvn.json" "${init[@]:1}" \
-  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/alignments" "$exp_dir/model.ckpt" -- \
+  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
   speech train st --config "$config" --exp-dir "$exp_dir" "${init[@]}" --set \
     data.train="$data/corpus/train.jsonl" data.dev="$data/corpus/dev.jsonl" \
     data.target_tokenizer="$data/target_tokenizer.json" data.source_tokenizer="$data/source_tokenizer.json" \
@@ -45,9 +48,9 @@ run_stage 2 "train" --resumable --inputs "$config" "$data/corpus/train.jsonl" "$
 
 for set in dev test; do
   run_stage 3 "decode $set" --inputs "$exp_dir/model.ckpt" "$data/corpus/$set.jsonl" \
-    --outputs "$exp_dir/decode_$set" -- \
+    --outputs "$exp_dir/decode_$set" "$exp_dir/decode_$set/hyp.txt" -- \
     speech translate --model "$exp_dir/model.ckpt" --manifest "$data/corpus/$set.jsonl" \
-      --output "$exp_dir/decode_$set/hyp.txt" --threads 1
+      --out "$exp_dir/decode_$set/hyp.txt" --threads 1
 done
 
 run_stage 4 "score" --inputs "$exp_dir/decode_dev" "$exp_dir/decode_test" --outputs "$exp_dir/RESULTS.md" -- \

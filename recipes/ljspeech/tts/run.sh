@@ -23,12 +23,12 @@ source "$here/../../lib/recipe.sh"
 exp_dir="${exp_dir:-$here/exp}"
 config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$here/data}"
-corpus_opts=(${CORPUS_OPTS:-})
+split_words corpus_opts "${CORPUS_OPTS:-}"
 asr_model="${ASR_MODEL:-$(cd "$here/../.." && pwd)/librispeech/asr/exp/model.ckpt}"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
-  synth_opts=(${SYNTH_OPTS:---device cuda --batch-size 16})
+  split_words synth_opts "${SYNTH_OPTS:---device cuda --batch-size 16}"
 else
-  synth_opts=(${SYNTH_OPTS:---threads 2})
+  split_words synth_opts "${SYNTH_OPTS:---threads 2}"
 fi
 if (( stage <= 0 && 0 <= stop_stage )) && [[ -z "${CORPUS_DIR:-}" ]]; then
   echo "$(basename "$0"): error: set CORPUS_DIR to the LJSpeech-1.1 folder (holding metadata.csv and wavs/)" >&2
@@ -39,30 +39,34 @@ fi
 text_opts="$("$PYTHON" -c 'import sys, yaml; t = (yaml.safe_load(open(sys.argv[1])) or {}).get("text") or {}
 print(t.get("lang", "en"), "--phonemes" if t.get("phonemes") else "")' "$config")"
 read -r lang phonemes <<< "$text_opts"
+tokenizer_opts=(--kind char --lang "$lang")
+[[ -z "$phonemes" ]] || tokenizer_opts+=(--phonemes)
+cmvn_opts=()
+[[ -z "${CMVN_UTTS:-}" ]] || cmvn_opts=(--max-utterances "$CMVN_UTTS")
 corpus="$data/corpus"
 
 run_stage 0 "prepare data" --outputs "$corpus" -- \
   speech prepare ljspeech --corpus-dir "${CORPUS_DIR:-}" --out-dir "$corpus" --quiet --jobs "${PREP_JOBS:-8}" \
     "${corpus_opts[@]}"
 
-run_stage 1 "tokenizer and mel stats" --inputs "$corpus/train.jsonl" \
-  --outputs "$data/tokenizer.json" "$data/cmvn.json" -- \
-  bash -c "speech prepare tokenizer --manifest '$corpus/train.jsonl' --out '$data/tokenizer.json' \
-             --kind char --lang $lang $phonemes &&
-           speech prepare cmvn --preset tts --manifest '$corpus/train.jsonl' --out '$data/cmvn.json' \
-             ${CMVN_UTTS:+--max-utterances $CMVN_UTTS}"
+run_stage 1 "tokenizer" --inputs "$corpus/train.jsonl" --outputs "$data/tokenizer.json" -- \
+  speech prepare tokenizer --manifest "$corpus/train.jsonl" --out "$data/tokenizer.json" "${tokenizer_opts[@]}"
+
+run_stage 1 "mel stats" --inputs "$corpus/train.jsonl" --outputs "$data/cmvn.json" -- \
+  speech prepare cmvn --preset tts --manifest "$corpus/train.jsonl" --out "$data/cmvn.json" "${cmvn_opts[@]}"
 
 run_stage 2 "train" --resumable \
   --inputs "$config" "$corpus/train.jsonl" "$corpus/dev.jsonl" "$data/tokenizer.json" "$data/cmvn.json" \
-  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/alignments" "$exp_dir/model.ckpt" -- \
+  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
   speech train tts --config "$config" --exp-dir "$exp_dir" --set \
     data.train="$corpus/train.jsonl" data.dev="$corpus/dev.jsonl" \
     data.tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json"
 
-run_stage 3 "synthesize test" --inputs "$exp_dir/model.ckpt" "$corpus/test.jsonl" --outputs "$exp_dir/synth_test" -- \
+run_stage 3 "synthesize test" --inputs "$exp_dir/model.ckpt" "$corpus/test.jsonl" \
+  --outputs "$exp_dir/synth_test" "$exp_dir/synth_test/synth.jsonl" -- \
   speech synthesize --model "$exp_dir/model.ckpt" --manifest "$corpus/test.jsonl" --out-dir "$exp_dir/synth_test" \
     "${synth_opts[@]}"
 
 run_stage 4 "score" --inputs "$exp_dir/synth_test" --outputs "$exp_dir/RESULTS.md" -- \
-  speech score tts --synth-dir "$exp_dir/synth_test" --reference "$corpus/test.jsonl" --train "$corpus/train.jsonl" \
+  speech score tts --synth-dir "$exp_dir/synth_test" --ref "$corpus/test.jsonl" --train "$corpus/train.jsonl" \
     --asr-model "$asr_model" --out "$exp_dir/RESULTS.md"

@@ -14,29 +14,30 @@ source "$here/../../lib/recipe.sh"
 exp_dir="${exp_dir:-$here/exp}"
 config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$here/data}"
-corpus_opts=(${CORPUS_OPTS:-})
+split_words corpus_opts "${CORPUS_OPTS:-}"
 
 run_stage 0 "prepare data" --outputs "$data/corpus" -- \
-  speech prepare mini --out "$data/corpus" --no-tts "${corpus_opts[@]}"
+  speech prepare mini --out-dir "$data/corpus" --no-tts "${corpus_opts[@]}"
 
-run_stage 1 "tokenizer and CMVN stats" --inputs "$data/corpus/train.jsonl" \
-  --outputs "$data/tokenizer.json" "$data/cmvn.json" -- \
-  bash -c "speech prepare tokenizer --manifest '$data/corpus/train.jsonl' --out '$data/tokenizer.json' \
-             --kind sentencepiece --vocab-size 64 &&
-           speech prepare cmvn --manifest '$data/corpus/train.jsonl' --out '$data/cmvn.json'"
+run_stage 1 "tokenizer" --inputs "$data/corpus/train.jsonl" --outputs "$data/tokenizer.json" -- \
+  speech prepare tokenizer --manifest "$data/corpus/train.jsonl" --out "$data/tokenizer.json" \
+    --kind sentencepiece --vocab-size 64
+
+run_stage 1 "CMVN stats" --inputs "$data/corpus/train.jsonl" --outputs "$data/cmvn.json" -- \
+  speech prepare cmvn --manifest "$data/corpus/train.jsonl" --out "$data/cmvn.json"
 
 run_stage 2 "train" --resumable \
   --inputs "$config" "$data/corpus/train.jsonl" "$data/corpus/dev.jsonl" "$data/tokenizer.json" "$data/cmvn.json" \
-  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/alignments" "$exp_dir/model.ckpt" -- \
+  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
   speech train asr --config "$config" --exp-dir "$exp_dir" --set \
     data.train="$data/corpus/train.jsonl" data.dev="$data/corpus/dev.jsonl" \
     data.tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json"
 
 for set in dev test; do
   run_stage 3 "decode $set" --inputs "$exp_dir/model.ckpt" "$data/corpus/$set.jsonl" \
-    --outputs "$exp_dir/decode_$set" -- \
+    --outputs "$exp_dir/decode_$set" "$exp_dir/decode_$set/hyp.txt" -- \
     speech transcribe --model "$exp_dir/model.ckpt" --manifest "$data/corpus/$set.jsonl" \
-      --output "$exp_dir/decode_$set/hyp.txt" --threads 1
+      --out "$exp_dir/decode_$set/hyp.txt" --threads 1
 done
 
 run_stage 4 "score" --inputs "$exp_dir/decode_dev" "$exp_dir/decode_test" --outputs "$exp_dir/RESULTS.md" -- \

@@ -21,7 +21,7 @@ source "$here/../../lib/recipe.sh"
 exp_dir="${exp_dir:-$here/exp}"
 config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$(cd "$here/../asr" && pwd)/data}"
-corpus_opts=(${CORPUS_OPTS:-})
+split_words corpus_opts "${CORPUS_OPTS:-}"
 asr_exp="${ASR_EXP_DIR:-$(cd "$here/../asr" && pwd)/exp}"
 lang="$("$PYTHON" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
 print((c.get("data") or {}).get("target_lang", "fr"))' "$config")"
@@ -31,19 +31,29 @@ target_tokenizer="$data/st_tokenizer_$lang.json"
 
 if [[ "${BUILD_ASR:-0}" == 1 ]] && (( stage <= 2 && stop_stage >= 2 )); then
   # Before stage 0: the ASR recipe's stage 0 owns the shared corpus folder.
-  DATA_DIR="$data" bash "$here/../asr/run.sh" --stop-stage 2 --exp-dir "$asr_exp" ${ASR_CONFIG:+--config "$ASR_CONFIG"}
+  asr_opts=(--stop-stage 2 --exp-dir "$asr_exp")
+  [[ -z "${ASR_CONFIG:-}" ]] || asr_opts+=(--config "$ASR_CONFIG")
+  DATA_DIR="$data" bash "$here/../asr/run.sh" "${asr_opts[@]}"
 fi
 
 # No --outputs: the corpus may be the ASR recipe's; `speech prepare mini` itself skips a complete one.
-run_stage 0 "prepare data" -- speech prepare mini --out "$data/corpus" --no-tts "${corpus_opts[@]}"
+run_stage 0 "prepare data" -- speech prepare mini --out-dir "$data/corpus" --no-tts "${corpus_opts[@]}"
 
-run_stage 1 "tokenizers and CMVN stats" --inputs "$manifests/train.jsonl" --outputs "$target_tokenizer" -- \
-  bash -c "speech prepare tokenizer --manifest '$manifests/train.jsonl' --field translation \
-             --out '$target_tokenizer' --kind sentencepiece --vocab-size 64 &&
-           { [[ -f '$data/tokenizer.json' ]] || speech prepare tokenizer --manifest '$data/corpus/train.jsonl' \
-               --out '$data/tokenizer.json' --kind sentencepiece --vocab-size 64; } &&
-           { [[ -f '$data/cmvn.json' ]] || speech prepare cmvn --manifest '$data/corpus/train.jsonl' \
-               --out '$data/cmvn.json'; }"
+run_stage 1 "target tokenizer" --inputs "$manifests/train.jsonl" --outputs "$target_tokenizer" -- \
+  speech prepare tokenizer --manifest "$manifests/train.jsonl" --field translation \
+    --out "$target_tokenizer" --kind sentencepiece --vocab-size 64
+
+# The source tokenizer and CMVN stats are the ASR recipe's when it has made them (its model was
+# trained with them): made here only when missing, so that they are never replaced.
+if [[ ! -f "$data/tokenizer.json" ]]; then
+  run_stage 1 "source tokenizer" --inputs "$data/corpus/train.jsonl" --outputs "$data/tokenizer.json" -- \
+    speech prepare tokenizer --manifest "$data/corpus/train.jsonl" --out "$data/tokenizer.json" \
+      --kind sentencepiece --vocab-size 64
+fi
+if [[ ! -f "$data/cmvn.json" ]]; then
+  run_stage 1 "CMVN stats" --inputs "$data/corpus/train.jsonl" --outputs "$data/cmvn.json" -- \
+    speech prepare cmvn --manifest "$data/corpus/train.jsonl" --out "$data/cmvn.json"
+fi
 
 init=()
 if [[ "${ASR_INIT:-1}" != 0 && -f "$asr_exp/model.ckpt" ]]; then
@@ -51,16 +61,16 @@ if [[ "${ASR_INIT:-1}" != 0 && -f "$asr_exp/model.ckpt" ]]; then
 fi
 run_stage 2 "train" --resumable --inputs "$config" "$manifests/train.jsonl" "$manifests/dev.jsonl" \
     "$target_tokenizer" "$data/tokenizer.json" "$data/cmvn.json" "${init[@]:1}" \
-  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/alignments" "$exp_dir/model.ckpt" -- \
+  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
   speech train st --config "$config" --exp-dir "$exp_dir" "${init[@]}" --set \
     data.train="$manifests/train.jsonl" data.dev="$manifests/dev.jsonl" data.target_tokenizer="$target_tokenizer" \
     data.source_tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json"
 
 for set in dev test; do
   run_stage 3 "decode $set" --inputs "$exp_dir/model.ckpt" "$manifests/$set.jsonl" \
-    --outputs "$exp_dir/decode_$set" -- \
+    --outputs "$exp_dir/decode_$set" "$exp_dir/decode_$set/hyp.txt" -- \
     speech translate --model "$exp_dir/model.ckpt" --manifest "$manifests/$set.jsonl" \
-      --output "$exp_dir/decode_$set/hyp.txt" --threads 1
+      --out "$exp_dir/decode_$set/hyp.txt" --threads 1
 done
 
 run_stage 4 "score" --inputs "$exp_dir/decode_dev" "$exp_dir/decode_test" --outputs "$exp_dir/RESULTS.md" -- \

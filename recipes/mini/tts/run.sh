@@ -17,29 +17,31 @@ source "$here/../../lib/recipe.sh"
 exp_dir="${exp_dir:-$here/exp}"
 config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$here/data}"
-corpus_opts=(${CORPUS_OPTS:-})
+split_words corpus_opts "${CORPUS_OPTS:-}"
 asr_model="${ASR_MODEL:-$(dirname "$here")/asr/exp/model.ckpt}"
 tts="$data/corpus/tts"
 
 run_stage 0 "prepare data" --outputs "$data/corpus" -- \
-  speech prepare mini --out "$data/corpus" --no-asr "${corpus_opts[@]}"
+  speech prepare mini --out-dir "$data/corpus" --no-asr "${corpus_opts[@]}"
 
-run_stage 1 "tokenizer and mel stats" --inputs "$tts/train.jsonl" \
-  --outputs "$data/tokenizer.json" "$data/cmvn.json" -- \
-  bash -c "speech prepare tokenizer --manifest '$tts/train.jsonl' --out '$data/tokenizer.json' --kind char --lang en &&
-           speech prepare cmvn --preset tts --manifest '$tts/train.jsonl' --out '$data/cmvn.json'"
+run_stage 1 "tokenizer" --inputs "$tts/train.jsonl" --outputs "$data/tokenizer.json" -- \
+  speech prepare tokenizer --manifest "$tts/train.jsonl" --out "$data/tokenizer.json" --kind char --lang en
+
+run_stage 1 "mel stats" --inputs "$tts/train.jsonl" --outputs "$data/cmvn.json" -- \
+  speech prepare cmvn --preset tts --manifest "$tts/train.jsonl" --out "$data/cmvn.json"
 
 run_stage 2 "train" --resumable \
   --inputs "$config" "$tts/train.jsonl" "$tts/dev.jsonl" "$data/tokenizer.json" "$data/cmvn.json" \
-  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/alignments" "$exp_dir/model.ckpt" -- \
+  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
   speech train tts --config "$config" --exp-dir "$exp_dir" --set \
     data.train="$tts/train.jsonl" data.dev="$tts/dev.jsonl" \
     data.tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json"
 
-run_stage 3 "synthesize test" --inputs "$exp_dir/model.ckpt" "$tts/test.jsonl" --outputs "$exp_dir/synth_test" -- \
+run_stage 3 "synthesize test" --inputs "$exp_dir/model.ckpt" "$tts/test.jsonl" \
+  --outputs "$exp_dir/synth_test" "$exp_dir/synth_test/synth.jsonl" -- \
   speech synthesize --model "$exp_dir/model.ckpt" --manifest "$tts/test.jsonl" --out-dir "$exp_dir/synth_test" \
     --threads 1
 
 run_stage 4 "score" --inputs "$exp_dir/synth_test" --outputs "$exp_dir/RESULTS.md" -- \
-  speech score tts --synth-dir "$exp_dir/synth_test" --reference "$tts/test.jsonl" --train "$tts/train.jsonl" \
+  speech score tts --synth-dir "$exp_dir/synth_test" --ref "$tts/test.jsonl" --train "$tts/train.jsonl" \
     --asr-model "$asr_model" --out "$exp_dir/RESULTS.md"
