@@ -84,6 +84,22 @@ def load_with_rate(path: str | os.PathLike) -> tuple[torch.Tensor, int]:
     return torch.from_numpy(np.ascontiguousarray(mono)), int(rate)
 
 
+def check_audio_format(path: str | os.PathLike) -> Path:
+    """Make sure :func:`save` can write the format that ``path``'s extension names.
+
+    Raises:
+        AudioError: The extension is not an audio format libsndfile writes.
+    """
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").upper() or "WAV"
+    if fmt not in sf.available_formats():
+        known = ", ".join(
+            sorted(f.lower() for f in ("WAV", "FLAC", "OGG", "MP3") if f in sf.available_formats())
+        )
+        raise AudioError(f"{path}: cannot write audio in the '{path.suffix}' format (use {known})")
+    return path
+
+
 def save(
     path: str | os.PathLike, waveform: torch.Tensor | np.ndarray, sample_rate: int, subtype: str = "PCM_16"
 ) -> None:

@@ -12,6 +12,7 @@ import json
 import sys
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -102,8 +103,9 @@ def run(args: argparse.Namespace) -> int:
             _save(path, waveform, rate)
             bar.update(1)
             _report(args, name, path, waveform.numel() / rate)
-    for w in caught:
-        print(f"speech synthesize: warning: {w.message}", file=sys.stderr)
+    for message, count in Counter(str(w.message) for w in caught).items():
+        times = f" ({count} times)" if count > 1 else ""
+        print(f"speech synthesize: warning: {message}{times}", file=sys.stderr)
     return 0
 
 
@@ -312,7 +314,10 @@ def _item_paths(args: argparse.Namespace, items: list[tuple[str, str, str | None
 
 def _check_outputs(args: argparse.Namespace) -> Path | None:
     """Create the output folder and make sure it is writable (or the output file's); returns the folder."""
+    from speech.audio.io import check_audio_format
+
     if args.text is not None:
+        check_audio_format(args.out)
         check_output_file(args.out, "output file")
         return None
     return check_output_dir(args.out_dir)

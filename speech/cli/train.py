@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 
@@ -44,6 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="config overrides, values parsed as YAML",
     )
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar or model summary (sets trainer.progress_bar=false)"
+    )
     p.__class__ = type("TrainArgumentParser", (_Intermixed, type(p)), {})
     p.set_defaults(func=run)
 
@@ -77,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     from speech.tasks.train import TrainingInterruptedError, train_asr, train_lm, train_st, train_tts
 
     overrides = [*args.bare_overrides, *args.overrides]
+    if args.quiet:
+        overrides.append("trainer.progress_bar=false")
     try:
         if args.task == "st":
             out = train_st(args.config, args.exp_dir, overrides, init_encoder_from=args.init_encoder_from)
@@ -89,5 +96,8 @@ def run(args: argparse.Namespace) -> int:
     except TrainingInterruptedError as e:
         print(f"speech train: {e}", file=sys.stderr)
         return e.exit_code
-    print(f"model written to {out}")
+    if args.json:
+        print(json.dumps({"model": str(out), "exp_dir": str(args.exp_dir)}))
+    else:
+        print(f"model written to {out}")
     return 0

@@ -74,6 +74,8 @@ class TrainerConfig:
         num_threads: Torch CPU threads per process (0 = leave torch's default).
         checkpoint_every_n_steps: Also write ``checkpoints/last.ckpt`` every this many steps
             (0 = only at the end of each epoch), so a killed run loses minutes, not an epoch.
+        progress_bar: Show Lightning's progress bar and model summary (``speech train --quiet``
+            turns both off).
 
     Raises:
         speech.config.FieldError: From ``__post_init__`` when a value is out of range or unknown.
@@ -91,6 +93,7 @@ class TrainerConfig:
     log_every_n_steps: int = 10
     num_threads: int = 0
     checkpoint_every_n_steps: int = 0
+    progress_bar: bool = True
 
     # Lightning's precision inputs (transformer-engine left out): short forms to the long ones.
     _PRECISIONS = {"32": "32-true", "16": "16-mixed", "64": "64-true", "bf16": "bf16-mixed"}
@@ -209,7 +212,8 @@ def build_trainer(
             use_distributed_sampler=False,  # LengthBucketSampler splits batches between ranks itself
             reload_dataloaders_every_n_epochs=1,  # re-reads len(): the bucket count changes every epoch
             default_root_dir=exp_dir,
-            enable_model_summary=True,
+            enable_model_summary=config.progress_bar,
+            enable_progress_bar=config.progress_bar,
         )
     except (MisconfigurationException, ValueError, TypeError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__

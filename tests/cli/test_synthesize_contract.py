@@ -171,3 +171,16 @@ def test_progress_bars_only_on_a_terminal(monkeypatch):
     with progress_bar(3, quiet=False) as bar:
         assert not bar.disable
     assert progress_bar(3, quiet=True).disable
+
+
+def test_an_output_format_soundfile_cannot_write_is_refused_before_synthesis(tmp_path, capsys, monkeypatch):
+    from speech.inference import synthesizer
+
+    def never(*args, **kwargs):
+        raise AssertionError("the model must not be loaded for a bad output name")
+
+    monkeypatch.setattr(synthesizer.Synthesizer, "from_checkpoint", classmethod(never))
+    out = tmp_path / "out.txt"
+    assert main(["synthesize", "--model", str(tmp_path / "m.ckpt"), "--text", "hi", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'.txt' format" in err[0] and not out.exists()

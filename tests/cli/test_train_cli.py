@@ -3,6 +3,7 @@ no model is claimed that was not written, bad checkpoints and folders are one-li
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -133,3 +134,16 @@ def test_invalid_settings_leave_nothing_behind(asr_data, tmp_path, capsys, bad):
     assert main(["train", "asr", "--exp-dir", str(exp), *SMOKE, *data_overrides(asr_data), bad]) == 2
     one_line(capsys.readouterr().err)
     assert not exp.exists() or not any(exp.iterdir())
+
+
+def test_json_and_quiet(asr_data, tmp_path, capfd):
+    exp = tmp_path / "exp"
+    argv = ["train", "asr", "--exp-dir", str(exp), *SMOKE, *data_overrides(asr_data), "trainer.max_steps=1"]
+    assert main([*argv, "--json", "--quiet"]) == 0
+    captured = capfd.readouterr()
+    assert json.loads(captured.out.strip().splitlines()[-1]) == {
+        "model": str(exp / "model.ckpt"),
+        "exp_dir": str(exp),
+    }
+    assert "Epoch 0" not in captured.out + captured.err and "Trainable params" not in captured.err
+    assert yaml.safe_load((exp / "config.yaml").read_text())["trainer"]["progress_bar"] is False
