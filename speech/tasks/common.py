@@ -19,7 +19,7 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch.utils.data import DataLoader
 
 from speech.data import Collate, LengthBucketSampler, SpeechDataset, Utterance, read_manifest
-from speech.errors import ConfigError
+from speech.errors import ConfigError, SpeechError
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig
 from speech.tasks.checkpoint import AtomicCheckpointIO, HistoryCSVLogger, ResumeState
 
@@ -313,7 +313,16 @@ class BucketedTask(L.LightningModule):
         """A manifest's utterances; in training, those longer than ``data.max_duration`` are left out."""
         utterances = read_manifest(manifest)
         limit = self.config.data.max_duration
-        return [u for u in utterances if u.duration <= limit] if train and limit else utterances
+        if not (train and limit):
+            return utterances
+        kept = [u for u in utterances if u.duration <= limit]
+        if not kept:
+            shortest = min(u.duration for u in utterances)
+            raise SpeechError(
+                f"{manifest}: no utterance is at most data.max_duration={limit:g} s long "
+                f"(the shortest is {shortest:.2f} s)"
+            )
+        return kept
 
     def _loader(self, manifest: str, train: bool) -> DataLoader:
         loaders = self.__dict__.setdefault("_bucketed_loaders", {})

@@ -147,3 +147,10 @@ def test_json_and_quiet(asr_data, tmp_path, capfd):
     }
     assert "Epoch 0" not in captured.out + captured.err and "Trainable params" not in captured.err
     assert yaml.safe_load((exp / "config.yaml").read_text())["trainer"]["progress_bar"] is False
+
+
+def test_a_duration_limit_that_leaves_nothing_is_one_line(asr_data, tmp_path, capsys):
+    argv = ["train", "asr", "--exp-dir", str(tmp_path / "exp"), *SMOKE, *data_overrides(asr_data)]
+    assert main([*argv, "data.max_duration=0.001"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert str(asr_data["train"]) in line and "data.max_duration=0.001" in line
