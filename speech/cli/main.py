@@ -2,7 +2,8 @@
 
 Exit codes: 0 success, 2 bad input (a bad argument or file: one line on stderr naming it,
 never a traceback), 1 a bug in speech (one line saying so, with the path of a log file holding
-the traceback; ``--debug`` prints the traceback instead), 130 interrupted, 143 terminated.
+the traceback; ``--debug`` prints the traceback instead), 130 interrupted (Ctrl-C), 143
+terminated (SIGTERM; as for Ctrl-C, outputs being written are removed).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -81,6 +83,14 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
+    previous = _raise_on_sigterm()
+    try:
+        return _main(argv)
+    finally:
+        _restore_sigterm(previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     head = argv[: argv.index("--")] if "--" in argv else argv
     debug = "--debug" in head or os.environ.get("SPEECH_DEBUG", "") not in ("", "0")
@@ -89,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = f"speech {args.command}"
+    if args.command == "train":  # Lightning's own SIGTERM handler would call ours: leave it alone
+        _restore_sigterm(signal.SIG_DFL)
     try:
         code = args.func(args)
     except SpeechError as e:
@@ -97,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"{command}: terminated (SIGTERM); nothing half-written was left", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # e.g. `speech transcribe ... | head`: the reader went away
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
@@ -120,6 +135,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
         return _bug(command, debug)
     return int(code or 0)
+
+
+class Terminated(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """Raised by SIGTERM so that every ``finally`` (atomic writes' clean-up) runs before exiting."""
+
+
+def _raise_on_sigterm():
+    """Make SIGTERM raise :class:`Terminated`; returns the previous handler (None if not set).
+
+    ``speech train`` replaces it during training: Lightning stops gracefully on SIGTERM and
+    :mod:`speech.tasks.train` turns that into exit code 143.
+    """
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. main() called from a worker thread)
+        return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        try:
+            signal.signal(signal.SIGTERM, previous)
+        except ValueError:  # not the main thread
+            pass
 
 
 def _bug(command: str, debug: bool) -> int:

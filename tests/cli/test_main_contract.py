@@ -123,3 +123,34 @@ def test_a_missing_extra_is_one_line_naming_it(monkeypatch, capsys):
     assert main(["score", "wer", "--ref", "r", "--hyp", "h"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "pip install 'speech[train]'" in lines[0]
+
+
+def test_sigterm_cleans_up_a_file_being_written(monkeypatch, capsys, tmp_path):
+    import os
+    import signal
+
+    from speech.io import atomic_write
+
+    out = tmp_path / "out.txt"
+
+    def killed_while_writing(args):
+        with atomic_write(out) as f:
+            f.write("half")
+            os.kill(os.getpid(), signal.SIGTERM)
+            f.write(" never")
+
+    real = build_parser
+
+    def parser():
+        p = real()
+        _subcommand(p, "score", "wer").set_defaults(func=killed_while_writing)
+        return p
+
+    monkeypatch.setattr(cli_main, "build_parser", parser)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(["score", "wer", "--ref", "r", "--hyp", "h"]) == 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "terminated" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
