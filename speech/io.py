@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -176,3 +177,33 @@ def _refuse(path: Path, what: str, reason: str) -> None:
     from speech.errors import SpeechError
 
     raise SpeechError(f"{path}: cannot write the {what} ({reason})")
+
+
+# Inputs that may be standard input ---------------------------------------------------------------
+STDIN = "-"
+
+
+def input_name(path: str | os.PathLike) -> str:
+    """The name of an input in messages: ``<stdin>`` for ``-``."""
+    return "<stdin>" if str(path) == STDIN else str(path)
+
+
+def read_input(path: str | os.PathLike) -> tuple[bytes, str]:
+    """The bytes of ``path`` (standard input for ``-``) and the name to use in messages.
+
+    Raises:
+        SpeechError: One line naming the file: missing, a folder, or unreadable.
+    """
+    from speech.errors import SpeechError
+
+    if str(path) == STDIN:
+        return sys.stdin.buffer.read(), input_name(path)
+    path = Path(path)
+    try:
+        return path.read_bytes(), str(path)
+    except FileNotFoundError:
+        raise SpeechError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SpeechError(f"{path}: is a directory") from None
+    except OSError as e:
+        raise SpeechError(f"{path}: cannot read ({e.strerror or e.__class__.__name__})") from None

@@ -27,7 +27,15 @@ from speech.cli._args import (
 )
 from speech.cli._decode import progress_bar
 from speech.errors import SpeechError
-from speech.io import atomic_write, check_output_dir, check_output_file, check_unique, child_path
+from speech.io import (
+    atomic_write,
+    check_output_dir,
+    check_output_file,
+    check_unique,
+    child_path,
+    input_name,
+    read_input,
+)
 
 MANIFEST_OUTPUTS = ("synth.jsonl", "synth.stats.json")
 
@@ -236,33 +244,23 @@ def _items(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
         where = args.manifest
     else:
         items = [(name, text, None) for name, text in _text_file_items(args.text_file)]
-        where = _source_name(args.text_file)
+        where = input_name(args.text_file)
     check_unique([name for name, _, _ in items], "id", where)
     return items
 
 
-def _source_name(text_file: str) -> str:
-    return "<stdin>" if text_file == "-" else text_file
-
-
 def _read_text_file(text_file: str) -> str:
     """The whole text file ('-' = stdin) as UTF-8 text."""
-    where = _source_name(text_file)
+    data, where = read_input(text_file)
     try:
-        if text_file == "-":
-            return sys.stdin.buffer.read().decode("utf-8")
-        return Path(text_file).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise SpeechError(f"{where}: no such file") from None
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise SpeechError(f"{where}: not UTF-8 text") from None
-    except OSError as e:
-        raise SpeechError(f"{where}: cannot read ({e.strerror or e.__class__.__name__})") from None
 
 
 def _text_file_items(text_file: str) -> list[tuple[str, str]]:
     """(name, text) per line: ``ID<TAB>TEXT`` names the file ID.wav, a plain line is numbered."""
-    where = _source_name(text_file)
+    where = input_name(text_file)
     lines = _read_text_file(text_file).split("\n")  # only \n ends a line: U+2028 is text
     if lines and not lines[-1]:
         lines.pop()
@@ -298,7 +296,7 @@ def _item_paths(args: argparse.Namespace, items: list[tuple[str, str, str | None
     if args.text is not None:
         return [Path(args.out)]
     out_dir = Path(args.out_dir)
-    where = args.manifest or _source_name(args.text_file)
+    where = args.manifest or input_name(args.text_file)
     paths = []
     for name, _, _ in items:
         try:

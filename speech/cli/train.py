@@ -47,7 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
-        "--quiet", action="store_true", help="no progress bar or model summary (sets trainer.progress_bar=false)"
+        "--quiet",
+        action="store_true",
+        help="no progress bar or model summary (sets trainer.progress_bar=false)",
     )
     p.__class__ = type("TrainArgumentParser", (_Intermixed, type(p)), {})
     p.set_defaults(func=run)

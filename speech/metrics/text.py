@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 import jiwer
 import sacrebleu
 
 from speech.errors import SpeechError
+from speech.io import STDIN, read_input
 
 
 class ErrorRates(NamedTuple):
@@ -84,7 +83,6 @@ def translation_scores(references: Sequence[str], hypotheses: Sequence[str]) -> 
     )
 
 
-STDIN = "-"
 """The file name that reads standard input."""
 
 
@@ -95,7 +93,7 @@ def read_id_text(path: str | os.PathLike) -> dict[str, str]:
         SpeechError: ``file:line: problem`` for a line without a tab, an empty or duplicate id,
             or bytes that are not UTF-8; ``file: problem`` for a missing, unreadable or empty file.
     """
-    data, name = _read_bytes(path)
+    data, name = read_input(path)
     try:
         content = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
@@ -117,21 +115,6 @@ def read_id_text(path: str | os.PathLike) -> dict[str, str]:
     if not entries:
         raise SpeechError(f"{name}: no 'id<TAB>text' lines")
     return entries
-
-
-def _read_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
-    """The bytes of ``path`` (standard input for ``-``) and the name to use in messages."""
-    if str(path) == STDIN:
-        return sys.stdin.buffer.read(), "<stdin>"
-    path = Path(path)
-    try:
-        return path.read_bytes(), str(path)
-    except FileNotFoundError:
-        raise SpeechError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SpeechError(f"{path}: is a directory") from None
-    except OSError as e:
-        raise SpeechError(f"{path}: cannot read ({e.strerror or e.__class__.__name__})") from None
 
 
 def paired(

@@ -54,6 +54,18 @@ def _subcommand(parser: argparse.ArgumentParser, *names: str) -> argparse.Argume
     return parser
 
 
+def replace_score_wer(monkeypatch, func) -> None:
+    """Make ``speech score wer`` run ``func`` instead."""
+    real = build_parser
+
+    def parser():
+        p = real()
+        _subcommand(p, "score", "wer").set_defaults(func=func)
+        return p
+
+    monkeypatch.setattr(cli_main, "build_parser", parser)
+
+
 @pytest.fixture
 def crashing(monkeypatch):
     """``speech score wer`` replaced by a function with a bug."""
@@ -61,14 +73,7 @@ def crashing(monkeypatch):
     def boom(args):
         raise ZeroDivisionError("division by zero\nsecond line")
 
-    real = build_parser
-
-    def parser():
-        p = real()
-        _subcommand(p, "score", "wer").set_defaults(func=boom)
-        return p
-
-    monkeypatch.setattr(cli_main, "build_parser", parser)
+    replace_score_wer(monkeypatch, boom)
 
 
 def test_unexpected_error_is_one_line_exit_1_with_a_log(crashing, capsys, tmp_path, monkeypatch):
@@ -95,14 +100,7 @@ def test_os_error_on_a_named_file_is_bad_input(monkeypatch, capsys):
     def denied(args):
         raise PermissionError(13, "Permission denied", "/some/out.txt")
 
-    real = build_parser
-
-    def parser():
-        p = real()
-        _subcommand(p, "score", "wer").set_defaults(func=denied)
-        return p
-
-    monkeypatch.setattr(cli_main, "build_parser", parser)
+    replace_score_wer(monkeypatch, denied)
     assert main(["score", "wer", "--ref", "r", "--hyp", "h"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == ["speech score: error: /some/out.txt: Permission denied"]
@@ -112,14 +110,7 @@ def test_a_missing_extra_is_one_line_naming_it(monkeypatch, capsys):
     def needs_lightning(args):
         raise ModuleNotFoundError("No module named 'lightning'", name="lightning")
 
-    real = build_parser
-
-    def parser():
-        p = real()
-        _subcommand(p, "score", "wer").set_defaults(func=needs_lightning)
-        return p
-
-    monkeypatch.setattr(cli_main, "build_parser", parser)
+    replace_score_wer(monkeypatch, needs_lightning)
     assert main(["score", "wer", "--ref", "r", "--hyp", "h"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "pip install 'speech[train]'" in lines[0]
@@ -139,14 +130,7 @@ def test_sigterm_cleans_up_a_file_being_written(monkeypatch, capsys, tmp_path):
             os.kill(os.getpid(), signal.SIGTERM)
             f.write(" never")
 
-    real = build_parser
-
-    def parser():
-        p = real()
-        _subcommand(p, "score", "wer").set_defaults(func=killed_while_writing)
-        return p
-
-    monkeypatch.setattr(cli_main, "build_parser", parser)
+    replace_score_wer(monkeypatch, killed_while_writing)
     previous = signal.getsignal(signal.SIGTERM)
     try:
         assert main(["score", "wer", "--ref", "r", "--hyp", "h"]) == 143
