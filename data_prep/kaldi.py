@@ -296,7 +296,7 @@ def export_kaldi(manifest: str | Path, out_dir: str | Path, convert: str = CONVE
         raise SpeechError(f"--convert must hold {{path}}, end with '|' and be one line, got {convert!r}")
     out = check_output_dir(out_dir, "Kaldi data dir")
     for filename in (*EXPORT_FILES, "segments"):
-        check_output_file(out / filename, "Kaldi file")
+        check_output_file(out / filename, "Kaldi file", inputs=(manifest,))
     rows, renamed = _kaldi_rows(read_manifest_lines(manifest), str(manifest))
     files = _kaldi_files(rows, convert)
     (out / "segments").unlink(missing_ok=True)

@@ -63,6 +63,7 @@ def _default_permissions(path: str) -> None:
 
 # Data that becomes a path -----------------------------------------------------------------------
 _MAX_NAME_BYTES = 200  # leaves room for a suffix and the atomic writer's temporary prefix
+STDIN = "-"  # a file argument meaning standard input (or output)
 
 
 def safe_name(name: str, what: str = "name") -> str:
@@ -123,11 +124,19 @@ def check_unique(names: list[str], what: str = "id", where: str = "input") -> No
 
 
 # Outputs checked before the work starts -----------------------------------------------------------
-def check_output_file(path: str | os.PathLike, what: str = "output") -> Path:
+def check_output_file(
+    path: str | os.PathLike, what: str = "output", inputs: tuple[str | os.PathLike | None, ...] = ()
+) -> Path:
     """Make sure a file can be written at ``path`` before any work is done.
 
     The parent folder is created when missing. A test file is created and removed there, which
     is the only check that also holds for read-only file systems and for root.
+
+    Args:
+        path: The output file.
+        what: What it is, for the message.
+        inputs: Files the same command reads (None entries and ``-`` are ignored): the output
+            must not be one of them, or the user's input would be replaced.
 
     Raises:
         SpeechError: One line naming ``path`` and why it cannot be written.
@@ -135,6 +144,9 @@ def check_output_file(path: str | os.PathLike, what: str = "output") -> Path:
     from speech.errors import SpeechError
 
     path = Path(path)
+    for source in inputs:
+        if source is not None and str(source) != STDIN and same_file(path, source):
+            _refuse(path, what, f"it is the input {source}; choose another name")
     if path.is_dir():
         _refuse(path, what, "is a folder")
     if path.exists() and not os.access(path, os.W_OK):
@@ -149,6 +161,14 @@ def check_output_file(path: str | os.PathLike, what: str = "output") -> Path:
     except SpeechError as e:
         raise SpeechError(f"{path}: cannot write the {what} ({str(e).rsplit('(', 1)[-1]}") from None
     return path
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file (links and ``..`` resolved; either may not exist yet)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def check_output_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
@@ -180,7 +200,6 @@ def _refuse(path: Path, what: str, reason: str) -> None:
 
 
 # Inputs that may be standard input ---------------------------------------------------------------
-STDIN = "-"
 
 
 def input_name(path: str | os.PathLike) -> str:

@@ -61,3 +61,14 @@ def test_output_file_checks(tmp_path):
         check_output_dir(tmp_path / "file")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder", "new"]
     assert not any(p.name.startswith(".speech-write-test") for p in tmp_path.rglob("*"))
+
+
+def test_an_output_may_not_be_an_input(tmp_path):
+    source = tmp_path / "train.jsonl"
+    source.write_text("keep me\n")
+    (tmp_path / "link.jsonl").symlink_to(source)
+    for out in (source, tmp_path / "link.jsonl", tmp_path / "sub" / ".." / "train.jsonl"):
+        with pytest.raises(SpeechError, match="it is the input"):
+            check_output_file(out, "statistics file", inputs=(None, "-", source))
+    assert source.read_text() == "keep me\n"
+    assert check_output_file(tmp_path / "other.json", inputs=(source,)).name == "other.json"

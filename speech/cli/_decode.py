@@ -84,7 +84,7 @@ def prepare(args: argparse.Namespace) -> list | None:
                     f"{args.manifest}: id {u.id!r} holds a tab, line break or control character "
                     "(ids key the id<TAB>text output lines)"
                 )
-        _check_outputs(args.out)
+        _check_outputs(args.out, inputs=(args.manifest, args.model, getattr(args, "lm", None)))
     if args.threads:
         torch.set_num_threads(args.threads)
     return utterances
@@ -100,14 +100,14 @@ def output_paths(out: str) -> dict[str, Path]:
     }
 
 
-def _check_outputs(out: str | None) -> None:
+def _check_outputs(out: str | None, inputs: tuple[str | None, ...] = ()) -> None:
     if out is None or out == "-":
         return
     paths = output_paths(out)
     if paths["hypotheses"].name in ("ref.txt", paths["statistics"].name):
         raise SpeechError(f"{out}: the references are written to ref.txt beside it; choose another name")
     for what, path in paths.items():
-        check_output_file(path, f"{what} file")
+        check_output_file(path, f"{what} file", inputs=inputs)
 
 
 def progress_bar(total: int, quiet: bool, unit: str = "utt"):

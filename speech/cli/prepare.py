@@ -53,7 +53,7 @@ def run_tokenizer(args: argparse.Namespace) -> int:
     """Train and save a tokenizer."""
     from speech.text import TextNormalizer, train_tokenizer_from_manifest
 
-    check_output_file(args.out, "tokenizer file")
+    check_output_file(args.out, "tokenizer file", inputs=(args.manifest,))
     normalizer = TextNormalizer(args.lang) if args.lang else None
     phonemizer = None
     if args.phonemes:
@@ -87,7 +87,7 @@ def run_cmvn(args: argparse.Namespace) -> int:
     from speech.data import read_manifest
     from speech.features import LogMel, LogMelConfig, compute_cmvn_stats
 
-    check_output_file(args.out, "statistics file")
+    check_output_file(args.out, "statistics file", inputs=(args.manifest,))
     utterances = read_manifest(args.manifest)[: args.max_utterances]
     config = LogMelConfig.asr() if args.preset == "asr" else LogMelConfig.tts()
     bar = tqdm(utterances, desc="cmvn", unit="utt", disable=True if args.quiet else None, dynamic_ncols=True)

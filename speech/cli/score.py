@@ -119,7 +119,8 @@ def score_report(args: argparse.Namespace) -> int:
     exp = Path(args.exp_dir)
     if not exp.is_dir():
         raise SpeechError(f"{exp}: {'not a folder' if exp.exists() else 'no such folder'} (--exp-dir)")
-    out = _check_out(args, args.out if args.out is not None else exp / "RESULTS.md")
+    decoded = tuple(p for p in exp.glob("decode_*/*") if p.is_file())
+    out = _check_out(args, args.out if args.out is not None else exp / "RESULTS.md", decoded)
     sets = sorted(d for d in exp.glob("decode_*") if (d / "hyp.txt").is_file())
     if not sets:
         raise SpeechError(f"{exp}: no decode_*/hyp.txt to score")
@@ -174,7 +175,8 @@ def score_tts(args: argparse.Namespace) -> int:
     synth_dir = Path(args.synth_dir)
     if not synth_dir.is_dir():
         raise SpeechError(f"{synth_dir}: {'not a folder' if synth_dir.exists() else 'no such folder'}")
-    out = _check_out(args, args.out)
+    inputs = (args.ref, args.train, args.asr_model, synth_dir / "synth.jsonl", synth_dir / "synth.stats.json")
+    out = _check_out(args, args.out, inputs)
     stats = read_synth_stats(synth_dir / "synth.stats.json")  # a corrupt file fails before the slow part
     asr_model = args.asr_model if args.asr_model and Path(args.asr_model).is_file() else None
     scores = score_tts(synth_dir / "synth.jsonl", args.ref, args.train, asr_model)
@@ -184,13 +186,13 @@ def score_tts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_out(args: argparse.Namespace, out: str | Path) -> Path | None:
+def _check_out(args: argparse.Namespace, out: str | Path, inputs: tuple = ()) -> Path | None:
     """The report file (checked writable before any work), or None for ``-`` (standard output)."""
     if str(out) == STDOUT:
         if args.json:
             raise SpeechError("--json and --out - both print to standard output; choose one")
         return None
-    return check_output_file(out, "report")
+    return check_output_file(out, "report", inputs=inputs)
 
 
 def _emit(args: argparse.Namespace, out: Path | None, text: str, figures: dict) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -28,6 +29,7 @@ from speech.cli._args import (
 from speech.cli._decode import progress_bar
 from speech.errors import SpeechError
 from speech.io import (
+    STDIN,
     atomic_write,
     check_output_dir,
     check_output_file,
@@ -304,10 +306,26 @@ def _item_paths(args: argparse.Namespace, items: list[tuple[str, str, str | None
         except SpeechError as e:
             raise SpeechError(f"{where}: {e}") from None
     extra = [out_dir / name for name in MANIFEST_OUTPUTS] if args.manifest else []
+    inputs = _input_files(args)
     for path in [*paths, *extra]:
         if path.is_dir():
             raise SpeechError(f"{path}: cannot write the output file (is a folder)")
+        source = inputs.get(os.path.realpath(path))
+        if source is not None:
+            raise SpeechError(
+                f"{path}: cannot write the output file (it is the input {source}; choose another --out-dir)"
+            )
     return paths
+
+
+def _input_files(args: argparse.Namespace) -> dict[str, str]:
+    """Every file the command reads (model, text file or manifest and its recordings), by real path."""
+    files = [args.model, args.manifest, args.text_file if args.text_file != STDIN else None]
+    if args.manifest:
+        from speech.data import read_manifest
+
+        files += [u.audio for u in read_manifest(args.manifest)]
+    return {os.path.realpath(f): str(f) for f in files if f is not None}
 
 
 def _check_outputs(args: argparse.Namespace) -> Path | None:
@@ -316,6 +334,6 @@ def _check_outputs(args: argparse.Namespace) -> Path | None:
 
     if args.text is not None:
         check_audio_format(args.out)
-        check_output_file(args.out, "output file")
+        check_output_file(args.out, "output file", inputs=(args.model,))
         return None
     return check_output_dir(args.out_dir)

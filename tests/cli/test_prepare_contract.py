@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from speech.cli.main import main
 from speech.features import CMVNStats
 from tests.data_prep.fixtures import assert_one_line_error, run_cli
 
@@ -58,3 +59,13 @@ def test_json_and_quiet(make_manifest, tmp_path: Path, capsys: pytest.CaptureFix
     assert result["frames"] == CMVNStats.load(stats).count > 0
     code, out, err = run_cli([*argv, "--quiet"], capsys)
     assert code == 0 and err == "" and out.startswith(f"{stats}: statistics of {result['frames']} frames")
+
+
+def test_prepare_refuses_to_write_over_its_manifest(tmp_path, capsys):
+    manifest = tmp_path / "train.jsonl"
+    manifest.write_text('{"id": "a"}\n')
+    for target in ("tokenizer", "cmvn"):
+        assert main(["prepare", target, "--manifest", str(manifest), "--out", str(manifest)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "it is the input" in err[0]
+    assert manifest.read_text() == '{"id": "a"}\n'

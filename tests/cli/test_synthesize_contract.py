@@ -184,3 +184,21 @@ def test_an_output_format_soundfile_cannot_write_is_refused_before_synthesis(tmp
     assert main(["synthesize", "--model", str(tmp_path / "m.ckpt"), "--text", "hi", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'.txt' format" in err[0] and not out.exists()
+
+
+def test_outputs_never_replace_the_recordings_the_manifest_names(tmp_path, capsys):
+    """--out-dir where the manifest's own recordings live: refused before anything is written."""
+    import soundfile as sf
+
+    wavs = tmp_path / "wavs"
+    wavs.mkdir()
+    sf.write(wavs / "u1.wav", [0.1] * 1600, 16000)
+    before = (wavs / "u1.wav").read_bytes()
+    manifest = tmp_path / "test.jsonl"
+    line = {"id": "u1", "audio": "wavs/u1.wav", "duration": 0.1, "sample_rate": 16000, "text": "one"}
+    manifest.write_text(json.dumps(line) + "\n")
+    argv = ["synthesize", "--model", str(tmp_path / "m.ckpt"), "--manifest", str(manifest)]
+    assert main([*argv, "--out-dir", str(wavs)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "it is the input" in err[0]
+    assert (wavs / "u1.wav").read_bytes() == before and sorted(p.name for p in wavs.iterdir()) == ["u1.wav"]
