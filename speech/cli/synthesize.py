@@ -64,7 +64,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="speaker name of a multi-speaker model (with --manifest: default each utterance's own speaker)",
     )
     add_device_option(p)
-    p.add_argument("--griffin-lim-iters", type=non_negative_int, default=32, help="Griffin-Lim iterations")
+    p.add_argument(
+        "--griffin-lim-iters", type=non_negative_int, default=32, help="Griffin-Lim iterations (at most 1000)"
+    )
     p.add_argument(
         "--stop-threshold",
         type=probability,
@@ -255,7 +257,7 @@ def _read_text_file(text_file: str) -> str:
     """The whole text file ('-' = stdin) as UTF-8 text."""
     data, where = read_input(text_file)
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a leading byte-order mark is not part of the first id
     except UnicodeDecodeError:
         raise SpeechError(f"{where}: not UTF-8 text") from None
 

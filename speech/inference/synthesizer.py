@@ -18,6 +18,9 @@ from speech.models.tacotron2 import InferenceConfig, Tacotron2, Tacotron2Config
 from speech.text import Tokenizer, split_sentences
 from speech.text.frontend import TextFrontEndConfig, text_front_end
 
+# More iterations stop improving the phase long before this; a larger count only hangs the command.
+MAX_GRIFFIN_LIM_ITERS = 1000
+
 
 class SynthesisWarning(UserWarning):
     """An item reached its frame limit without predicting a stop."""
@@ -83,7 +86,7 @@ class Synthesizer:
         Args:
             path: The checkpoint.
             device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
-            griffin_lim_iters: Griffin-Lim iterations of the vocoder (at least 0).
+            griffin_lim_iters: Griffin-Lim iterations of the vocoder (0 to ``MAX_GRIFFIN_LIM_ITERS``).
 
         Raises:
             SpeechError: One line naming the file: missing, unreadable, another task, a bad or
@@ -94,10 +97,11 @@ class Synthesizer:
         if (
             isinstance(griffin_lim_iters, bool)
             or not isinstance(griffin_lim_iters, int)
-            or griffin_lim_iters < 0
+            or not 0 <= griffin_lim_iters <= MAX_GRIFFIN_LIM_ITERS
         ):
             raise SpeechError(
-                f"griffin_lim_iters must be an integer of at least 0, got {griffin_lim_iters!r}"
+                f"griffin_lim_iters must be an integer in [0, {MAX_GRIFFIN_LIM_ITERS}], "
+                f"got {griffin_lim_iters!r}"
             )
         meta = CheckpointMeta(path, "tts")
         config = meta.config(Tacotron2Config, "model")

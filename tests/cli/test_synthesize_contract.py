@@ -202,3 +202,34 @@ def test_outputs_never_replace_the_recordings_the_manifest_names(tmp_path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "it is the input" in err[0]
     assert (wavs / "u1.wav").read_bytes() == before and sorted(p.name for p in wavs.iterdir()) == ["u1.wav"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_id(tmp_path, checkpoints, capsys):
+    lines = tmp_path / "lines.txt"
+    lines.write_bytes("\ufeffa\tone\r\nb\ttwo\r\n".encode())
+    out = tmp_path / "wavs"
+    argv = [
+        "synthesize",
+        "--model",
+        str(checkpoints["tts"]),
+        "--text-file",
+        str(lines),
+        "--out-dir",
+        str(out),
+    ]
+    assert main([*argv, "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.wav", "b.wav"]
+
+
+def test_griffin_lim_iterations_are_bounded(tmp_path, capsys):
+    argv = [
+        "synthesize",
+        "--model",
+        str(tmp_path / "m.ckpt"),
+        "--text",
+        "hi",
+        "--out",
+        str(tmp_path / "x.wav"),
+    ]
+    assert main([*argv, "--griffin-lim-iters", "100000000000"]) == 2
+    assert "[0, 1000]" in capsys.readouterr().err
