@@ -233,3 +233,13 @@ def test_griffin_lim_iterations_are_bounded(tmp_path, capsys):
     ]
     assert main([*argv, "--griffin-lim-iters", "100000000000"]) == 2
     assert "[0, 1000]" in capsys.readouterr().err
+
+
+def test_a_repeated_warning_is_one_line_with_a_count(tmp_path, checkpoints, capsys):
+    """The tiny random model never predicts a stop: three identical texts warn once, '(3 times)'."""
+    lines = tmp_path / "lines.txt"
+    lines.write_text("a\thello\nb\thello\nc\thello\n")
+    argv = ["synthesize", "--model", str(checkpoints["tts"]), "--text-file", str(lines)]
+    assert main([*argv, "--out-dir", str(tmp_path / "wavs"), "--quiet"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and warnings[0].endswith("(3 times)")
