@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from speech.cli._args import add_device_option, add_output_options, add_threads_option, positive_int
+from speech.data.manifest import has_control
 from speech.errors import AudioError, SpeechError
 from speech.io import atomic_write, check_output_file, check_unique
 
@@ -79,7 +80,7 @@ def prepare(args: argparse.Namespace) -> list | None:
         utterances = read_manifest(args.manifest)
         check_unique([u.id for u in utterances], "id", args.manifest)
         for u in utterances:
-            if _has_control(u.id):
+            if has_control(u.id):
                 raise SpeechError(
                     f"{args.manifest}: id {u.id!r} holds a tab, line break or control character "
                     "(ids key the id<TAB>text output lines)"
@@ -117,11 +118,6 @@ def progress_bar(total: int, quiet: bool, unit: str = "utt"):
     return tqdm(
         total=total, unit=unit, file=sys.stderr, leave=False, disable=quiet or not sys.stderr.isatty()
     )
-
-
-def _has_control(text: str) -> bool:
-    """Whether ``text`` holds a tab, a control character or a Unicode line or paragraph break."""
-    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
 
 
 def one_line(text: str) -> str:
