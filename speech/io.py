@@ -66,6 +66,11 @@ _MAX_NAME_BYTES = 200  # leaves room for a suffix and the atomic writer's tempor
 STDIN = "-"  # a file argument meaning standard input (or output)
 
 
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (C0, DEL, C1) or a Unicode line or paragraph break."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
+
+
 def safe_name(name: str, what: str = "name") -> str:
     """Check that ``name`` (e.g. an utterance id) can be one file name inside a folder.
 
@@ -84,7 +89,7 @@ def safe_name(name: str, what: str = "name") -> str:
         reason = "it names a folder"
     elif "/" in name or "\\" in name:
         reason = "it holds a path separator"
-    elif any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+    elif has_control(name):
         reason = "it holds a control character or a line break"
     elif len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
         reason = f"it is longer than {_MAX_NAME_BYTES} bytes"

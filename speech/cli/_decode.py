@@ -27,9 +27,8 @@ from pathlib import Path
 import torch
 
 from speech.cli._args import add_device_option, add_output_options, add_threads_option, positive_int
-from speech.data.manifest import has_control
 from speech.errors import AudioError, SpeechError
-from speech.io import atomic_write, check_output_file, check_unique
+from speech.io import atomic_write, check_output_file, check_unique, has_control
 
 Decode = Callable[[list[torch.Tensor], Callable[[int], None] | None], Sequence]
 """``decode(waveforms, progress)``: one result (with ``text`` and ``score``) per waveform."""

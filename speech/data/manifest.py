@@ -11,13 +11,12 @@ import dataclasses
 import json
 import math
 import os
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from speech.errors import ManifestError
-from speech.io import atomic_write
+from speech.io import atomic_write, has_control
 
 _REQUIRED = {"id": str, "audio": str, "duration": (int, float), "sample_rate": int, "text": str}
 _OPTIONAL = {"translation": str, "speaker": str, "lang": str, "target_lang": str}
@@ -102,11 +101,6 @@ def parse_line(line: str, where: str, base: Path) -> Utterance:
     record["audio"] = os.path.normpath(audio if audio.is_absolute() else base / audio)
     record["duration"] = float(record["duration"])
     return Utterance(**record)
-
-
-def has_control(text: str) -> bool:
-    """Whether ``text`` holds a control character (C0, DEL, C1) or a Unicode line or paragraph break."""
-    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
 
 
 def read_manifest(path: str | os.PathLike, check_audio: bool = False) -> list[Utterance]:
