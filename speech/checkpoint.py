@@ -58,3 +58,32 @@ def load_checkpoint(
     if task is not None and found != task:
         raise SpeechError(f"{path}: a {found} checkpoint, not {_TASK_NAMES.get(task, task)}")
     return ckpt
+
+
+def training_summary(ckpt: dict[str, Any]) -> dict[str, Any] | None:
+    """How training ended, as :func:`speech.tasks.train` stores it in ``model.ckpt``, or ``None``.
+
+    Keys: ``global_step``, ``epochs`` (full epochs done), ``stopped_by`` (``"max_steps"``,
+    ``"max_epochs"`` or ``"max_minutes"``), ``max_steps``, ``max_epochs``, ``max_minutes``.
+    Older models, and entries of the wrong shape, give ``None``.
+    """
+    summary = ckpt.get("training")
+    if not isinstance(summary, dict) or summary.get("stopped_by") not in STOP_REASONS:
+        return None
+    return summary
+
+
+STOP_REASONS = ("max_steps", "max_epochs", "max_minutes")
+"""Values of a training summary's ``stopped_by``."""
+
+
+def time_cap_warning(summary: dict[str, Any] | None) -> str | None:
+    """One line saying that the wall-clock cap, not the step or epoch budget, ended training."""
+    if summary is None or summary["stopped_by"] != "max_minutes":
+        return None
+    return (
+        f"training stopped at the trainer.max_minutes={summary.get('max_minutes')} time cap after "
+        f"{summary.get('global_step')} steps ({summary.get('epochs')} full epochs), before "
+        f"max_steps={summary.get('max_steps')}/max_epochs={summary.get('max_epochs')}: the model "
+        "depends on how busy the machine was; set max_steps or max_epochs for a reproducible model"
+    )

@@ -69,10 +69,21 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             return torch.load(f, map_location=map_location or "cpu", weights_only=True)
 
 
-def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike) -> None:
-    """Keep only the metadata and the weights of a training checkpoint (atomically)."""
+def export_model(
+    checkpoint: str | os.PathLike, out: str | os.PathLike, training: dict[str, Any] | None = None
+) -> None:
+    """Keep only the metadata and the weights of a training checkpoint (atomically).
+
+    Args:
+        checkpoint: The training checkpoint.
+        out: The exported model file.
+        training: How training ended (:func:`speech.checkpoint.training_summary`'s fields), stored
+            as the model's ``"training"`` entry.
+    """
     ckpt = load_checkpoint(checkpoint)
     slim = {"speech": ckpt["speech"], "state_dict": ckpt["state_dict"]}
+    if training is not None:
+        slim["training"] = dict(training)
     with atomic_path(out) as tmp:
         torch.save(slim, tmp)
 

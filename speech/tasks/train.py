@@ -22,7 +22,7 @@ from typing import NamedTuple
 import lightning as L
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from speech.checkpoint import load_checkpoint
+from speech.checkpoint import load_checkpoint, time_cap_warning
 from speech.config import apply_overrides, from_dict, load_yaml, save_yaml, to_dict
 from speech.data import read_manifest
 from speech.errors import ConfigError, SpeechError
@@ -204,11 +204,13 @@ def _fit(task: L.LightningModule, run: _Run) -> Path:
             f"{run.exp_dir}: training ran no step and wrote no checkpoint, so no model was written "
             f"(trainer.max_steps={c.max_steps}, max_epochs={c.max_epochs}, max_minutes={c.max_minutes})"
         )
-    if trainer.is_global_zero:
-        _warn_if_time_capped(trainer, run.config)
+    summary = _summary(trainer, run.config)
+    warning = time_cap_warning(summary)
+    if warning is not None and trainer.is_global_zero:
+        print(f"warning: {warning}", file=sys.stderr)
     out = run.exp_dir / "model.ckpt"
     if trainer.is_global_zero:
-        export_model(best, out)
+        export_model(best, out, training=summary)
     return out
 
 
@@ -218,17 +220,23 @@ def _budget_spent(trainer: L.Trainer, config: TrainerConfig) -> bool:
     return steps or (config.max_epochs >= 0 and trainer.current_epoch >= config.max_epochs)
 
 
-def _warn_if_time_capped(trainer: L.Trainer, config: TrainerConfig) -> None:
-    """Say loudly when ``max_minutes`` ended training before its step or epoch limit."""
-    if config.max_minutes is None or _budget_spent(trainer, config):
-        return
-    print(
-        f"warning: training stopped at the trainer.max_minutes={config.max_minutes:g} time cap after "
-        f"{trainer.global_step} steps ({trainer.current_epoch} full epochs), before "
-        f"max_steps={config.max_steps}/max_epochs={config.max_epochs}; what a time budget buys depends "
-        "on the machine and its load, so set max_steps or max_epochs for a reproducible model",
-        file=sys.stderr,
-    )
+def _summary(trainer: L.Trainer, config: TrainerConfig) -> dict:
+    """How training ended, stored in ``model.ckpt`` (see :func:`speech.checkpoint.training_summary`)."""
+    steps = config.max_steps > 0 and trainer.global_step >= config.max_steps
+    if steps:
+        stopped_by = "max_steps"
+    elif config.max_epochs >= 0 and trainer.current_epoch >= config.max_epochs:
+        stopped_by = "max_epochs"
+    else:  # Lightning's fit ends at a step, epoch or time limit (signals are handled before)
+        stopped_by = "max_minutes" if config.max_minutes is not None else "max_epochs"
+    return {
+        "global_step": int(trainer.global_step),
+        "epochs": int(trainer.current_epoch),
+        "stopped_by": stopped_by,
+        "max_steps": config.max_steps,
+        "max_epochs": config.max_epochs,
+        "max_minutes": config.max_minutes,
+    }
 
 
 def _interrupted(signum: int, run: _Run) -> TrainingInterruptedError:

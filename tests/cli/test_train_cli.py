@@ -14,6 +14,7 @@ import pytest
 import torch
 import yaml
 
+from speech.checkpoint import time_cap_warning, training_summary
 from speech.cli.main import main
 from tests.tasks.conftest import SMOKE, data_overrides
 from tests.tasks.conftest import asr_data as asr_data  # the fixture, shared with the task tests
@@ -61,6 +62,21 @@ def test_bare_overrides_and_a_loud_time_cap(asr_data, tmp_path, capsys):
     saved = yaml.safe_load((exp / "config.yaml").read_text())
     assert saved["model"]["listener"]["hidden_size"] == 16  # a bare override before --exp-dir
     assert saved["data"]["train"] == str(asr_data["train"])  # bare overrides after it
+    training = training_summary(torch.load(exp / "model.ckpt", weights_only=True))
+    assert training["stopped_by"] == "max_minutes" and training["global_step"] < 50
+    assert time_cap_warning(training) in warning[0]
+
+
+def test_a_step_capped_run_stops_at_the_step_count_and_says_so(asr_data, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    argv = ["train", "asr", *SMOKE, "--exp-dir", str(exp), *data_overrides(asr_data)]
+    assert main([*argv, "trainer.max_steps=3", "trainer.max_epochs=100"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    model = torch.load(exp / "model.ckpt", weights_only=True)
+    training = training_summary(model)
+    assert training["stopped_by"] == "max_steps" and training["global_step"] == 3
+    assert time_cap_warning(training) is None
+    assert torch.load(exp / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 3
 
 
 @pytest.mark.parametrize("budget", ["trainer.max_steps=0", "trainer.max_epochs=0", "trainer.max_minutes=-1"])
