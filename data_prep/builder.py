@@ -1,8 +1,8 @@
 """Synthesize a planned corpus into a folder: parallel workers, completion marker, resume.
 
-A corpus script (see :mod:`data_prep.synthetic`) plans everything up front in a
-:class:`CorpusPlan`: one :class:`Job` per audio file (text, voice, jitter, rate, path) and one
-:class:`ManifestPlan` per manifest. :func:`build_corpus` then
+A corpus script (see :mod:`data_prep.synthetic`, :mod:`data_prep.ding_corpus`) plans everything
+up front in a :class:`CorpusPlan`: one :class:`Job` per audio file (text, voice, jitter, rate,
+path) and one :class:`ManifestPlan` per manifest. :func:`build_corpus` then
 
 1. returns at once ("up to date") when ``<out>/.done.json`` holds the sha256 of the same
    options and every manifest exists;
@@ -46,7 +46,7 @@ from speech.data.manifest import Utterance, write_manifest
 from speech.errors import SpeechError
 from speech.io import atomic_write, check_output_dir, check_output_file
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bumped when the generated data changes for the same options (part of the marker hash)."""
 DONE = ".done.json"
 PARTIAL = ".partial.json"
@@ -65,6 +65,7 @@ class Job:
         pitch: Pitch factor.
         sample_rate: Rate of the written file in Hz.
         audio: Path of the file relative to the corpus folder (POSIX).
+        prosody: Intonation factors the engine applies.
     """
 
     id: str
@@ -74,6 +75,7 @@ class Job:
     pitch: float
     sample_rate: int
     audio: str
+    prosody: voices.Prosody = voices.NEUTRAL
 
 
 @dataclass(frozen=True)
@@ -176,9 +178,11 @@ class CorpusSummary:
                 f"{self.dropped} dropped (spoken words differ from the text) -> {self.out}"
             )
         width = max([len("manifest")] + [len(m.path) for m in self.manifests])
-        rows = [head, f"{'manifest':<{width}}  {'split':<5}  {'utts':>6}  {'hours':>7}  {'speakers':>8}"]
+        split = max([len("split")] + [len(m.split) for m in self.manifests])
+        columns = f"{'split':<{split}}  {'utts':>6}  {'hours':>7}  {'speakers':>8}"
+        rows = [head, f"{'manifest':<{width}}  {columns}"]
         rows += [
-            f"{m.path:<{width}}  {m.split:<5}  {m.utterances:>6}  {m.hours:>7.3f}  {m.speakers:>8}"
+            f"{m.path:<{width}}  {m.split:<{split}}  {m.utterances:>6}  {m.hours:>7.3f}  {m.speakers:>8}"
             for m in self.manifests
         ]
         rows += [f"dropped {reason}" for reason in self.drop_reasons[:5]]
@@ -333,6 +337,9 @@ def _synthesize_all(plan: CorpusPlan, workers: int, progress: bool) -> dict[str,
 def _init_worker() -> None:
     torch.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which terminates the pool
+    # the pool ends its workers with SIGTERM: a forked copy of the CLI's handler would print
+    # its exception instead of dying quietly
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run_job(out: Path, job: Job) -> tuple[str, float | None, str]:
@@ -342,7 +349,8 @@ def _run_job(out: Path, job: Job) -> tuple[str, float | None, str]:
         with contextlib.suppress(SpeechError):
             return job.id, round(audio.info(path).duration, 4), ""
         path.unlink()
-    rendered = voices.render(job.voice, job.text, job.tempo, job.pitch, out / _WORK / f"{job.id}.wav")
+    work = out / _WORK / f"{job.id}.wav"
+    rendered = voices.render(job.voice, job.text, job.tempo, job.pitch, work, job.prosody)
     reason = voices.spoken_mismatch(job.voice, job.text, rendered.words)
     if reason is not None:
         return job.id, None, reason

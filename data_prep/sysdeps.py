@@ -1,6 +1,7 @@
 """System (Debian) packages that the built-in corpora need: check them and install what is missing.
 
-The synthetic corpora call real programs: ``flite`` and ``espeak-ng`` speak, and the Ding
+The synthetic corpora call real programs: ``flite`` and ``espeak-ng`` speak the training voices,
+``festival`` (``text2wave``, with the ``festvox-kdlpc16k`` voice) the held-out ones, and the Ding
 dictionary (``/usr/share/trans/de-en``, Debian package ``trans-de-en``) supplies parallel text.
 :func:`ensure_debian_packages` checks for each requirement (a command on ``PATH`` or an absolute
 file path) and, when some are missing:
@@ -30,11 +31,16 @@ FLITE = {"flite": "flite"}
 """Requirement of the flite voices: command -> Debian package."""
 ESPEAK = {"espeak-ng": "espeak-ng"}
 """Requirement of the espeak-ng voices."""
+FESTIVAL = {
+    "text2wave": "festival",
+    "/usr/share/festival/voices/english/ked_diphone/festvox/ked_diphone.scm": "festvox-kdlpc16k",
+}
+"""Requirement of the default held-out festival voice (``festival:ked_diphone``)."""
 DING_DICTIONARY = "/usr/share/trans/de-en"
 """The German-English Ding dictionary as Debian ships it."""
 DING = {DING_DICTIONARY: "trans-de-en"}
 """Requirement of the ``ding`` corpus."""
-CORPUS_REQUIREMENTS: dict[str, str] = {**FLITE, **ESPEAK, **DING}
+CORPUS_REQUIREMENTS: dict[str, str] = {**FLITE, **ESPEAK, **FESTIVAL, **DING}
 """Everything the built-in corpora may need."""
 
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}

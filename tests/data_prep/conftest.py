@@ -8,6 +8,8 @@ import pytest
 
 from data_prep.synthetic import MiniConfig, prepare_mini
 
+UNSEEN = ("festival:ked", "en-us-nyc+f5")
+"""Two held-out voices of two engines, none of them in ``TINY``'s voices."""
 TINY = {
     "train": 4,
     "dev": 2,
@@ -16,6 +18,7 @@ TINY = {
     "tts_dev": 1,
     "tts_test": 1,
     "voices": ("slt", "en-us+m3"),
+    "unseen_voices": UNSEEN,
 }
 
 

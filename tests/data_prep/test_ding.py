@@ -44,6 +44,7 @@ Das Wetter ist heute schön. :: The weather is nice today.
 
 @pytest.fixture
 def dictionary(tmp_path: Path) -> Path:
+    """:data:`FIXTURE` written as a dictionary file; returns its path."""
     path = tmp_path / "de-en"
     path.write_text(FIXTURE, encoding="utf-8")
     return path
@@ -128,6 +129,10 @@ def test_tiny_ding_corpus(dictionary: Path, tmp_path: Path) -> None:
         test=1,
         max_pairs=5,
         voices=("slt", "awb"),
+        unseen_voices=(),
+        tts_train=0,
+        tts_dev=0,
+        tts_test=0,
         jobs=1,
     )
     summary = prepare_ding(config, progress=False)

@@ -12,7 +12,7 @@ from speech import audio
 from speech.cli.main import main
 from speech.data.manifest import read_manifest
 from speech.errors import ConfigError, SpeechError
-from tests.data_prep.conftest import files_under, tiny_config
+from tests.data_prep.conftest import UNSEEN, files_under, tiny_config
 
 SPLITS = ("train", "dev", "test")
 SIZES = {"train": 4, "dev": 2, "test": 2}
@@ -40,6 +40,30 @@ def test_mini_manifests_are_valid(tiny_mini: Path) -> None:
             assert 0.3 < utt.duration < 10
             assert 0.5 < float(audio.load(utt.audio).abs().max()) <= 0.91
         assert all(u.speaker == "slt" and u.translation is None for u in tts)
+
+
+def test_mini_test_unseen_repeats_test_with_held_out_voices(tiny_mini: Path) -> None:
+    unseen_specs = {voices.parse_voice(spec).spec for spec in UNSEEN}
+    trained = {u.speaker for s in SPLITS for u in read_manifest(tiny_mini / f"{s}.jsonl")}
+    for folder, lang in ((tiny_mini, "fr"), (tiny_mini / "de", "de")):
+        test = read_manifest(folder / "test.jsonl")
+        unseen = read_manifest(folder / "test_unseen.jsonl", check_audio=True)
+        assert [u.text for u in unseen] == [u.text for u in test]
+        assert [u.translation for u in unseen] == [u.translation for u in test]
+        assert [u.id for u in unseen] == [u.id.replace("-test-", "-test_unseen-") for u in test]
+        assert all(u.target_lang == lang and u.sample_rate == 16000 for u in unseen)
+        assert {u.speaker for u in unseen} <= unseen_specs and not {u.speaker for u in unseen} & trained
+    assert {p.parent.name for p in (tiny_mini / "wavs").rglob("*test_unseen*.wav")} == {"test_unseen"}
+    marker = json.loads((tiny_mini / builder.DONE).read_text())
+    assert marker["options"]["unseen_voices"] == list(UNSEEN)
+
+
+def test_mini_without_unseen_voices_has_no_such_split(tmp_path: Path) -> None:
+    sizes = {"train": 1, "dev": 1, "test": 1, "tts_train": 0, "tts_dev": 0, "tts_test": 0}
+    config = tiny_config(tmp_path / "m", unseen_voices=(), **sizes)
+    summary = prepare_mini(config, progress=False)
+    assert "test_unseen" not in {m.split for m in summary.manifests}
+    assert not (tmp_path / "m" / "wavs" / "test_unseen").exists()
 
 
 def test_mini_splits_are_disjoint(tiny_mini: Path) -> None:
@@ -94,7 +118,7 @@ def test_interrupted_run_resumes(tiny_mini: Path, tmp_path: Path, monkeypatch: p
     calls.clear()
     monkeypatch.setattr(voices, "render", lambda *a, **k: calls.append(1) or real_render(*a, **k))
     prepare_mini(tiny_config(out), progress=False)
-    assert len(calls) == sum(SIZES.values()) + sum(TTS_SIZES.values()) - 5
+    assert len(calls) == sum(SIZES.values()) + SIZES["test"] + sum(TTS_SIZES.values()) - 5
     assert files_under(out) == files_under(tiny_mini)
     assert not (out / builder.PARTIAL).exists() and not (out / ".work").exists()
     assert not list(out.rglob(".*tmp*"))
@@ -127,6 +151,10 @@ def test_other_corpus_in_folder_is_refused(tiny_mini: Path) -> None:
         ({"voices": ("kal",)}, "8 kHz"),
         ({"target_langs": ("xx",)}, "num2words"),
         ({"pitch_jitter": 0.7}, "pitch_jitter"),
+        ({"prosody_jitter": -0.1}, "prosody_jitter"),
+        ({"unseen_voices": ("festival:ked", "slt")}, "unseen voices must not be training voices.*: slt$"),
+        ({"voices": ("kal16",), "unseen_voices": ("festival:kal",)}, "festival:kal$"),
+        ({"unseen_voices": ("festival:ked", "festival:ked")}, "unseen voices repeat"),
         ({"jobs": 0}, "jobs"),
         ({"train": 0, "dev": 0, "test": 0, "tts_train": 0, "tts_dev": 0, "tts_test": 0}, "nothing"),
     ],
@@ -148,10 +176,17 @@ def test_cli_help_and_bad_options(capsys: pytest.CaptureFixture) -> None:
         with pytest.raises(SystemExit) as exit_info:
             main(["prepare", corpus, "--help"])
         assert exit_info.value.code == 0
-        assert "--voices" in capsys.readouterr().out
+        help_text = capsys.readouterr().out
+        for option in ("--voices", "--unseen-voices", "--prosody-jitter", "--tts-train", "--no-asr"):
+            assert option in help_text
     assert main(["prepare", "mini", "--dev", "0", "--out", "/nonexistent/x"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "at least one" in error
+    for corpus in ("mini", "ding"):
+        assert main(["prepare", corpus, "--voices", "slt,awb", "--unseen-voices", "rms,awb"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "unseen voices must not be training voices" in error
+        assert error.rstrip().endswith(": awb")
 
 
 def test_cli_mini_runs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -169,6 +204,10 @@ def test_cli_mini_runs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
         "1",
         "--voices",
         "kal16",
+        "--unseen-voices",
+        "",
+        "--prosody-jitter",
+        "0",
         "--langs",
         "es",
         "--jobs",
@@ -180,6 +219,9 @@ def test_cli_mini_runs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert "train.jsonl" in out and "hours" in out
     utt = read_manifest(tmp_path / "m" / "train.jsonl")[0]
     assert utt.target_lang == "es" and utt.speaker == "kal16" and not (tmp_path / "m" / "tts").exists()
+    assert not (tmp_path / "m" / "test_unseen.jsonl").exists()
+    options = json.loads((tmp_path / "m" / builder.DONE).read_text())["options"]
+    assert options["unseen_voices"] == [] and options["prosody_jitter"] == 0
 
 
 def _number_of(text: str) -> int:

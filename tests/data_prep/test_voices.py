@@ -17,21 +17,36 @@ from speech.errors import ConfigError
         ("flite:awb", "flite", "awb", None),
         ("en-us+m3", "espeak", "en-us", "m3"),
         ("espeak:en-gb", "espeak", "en-gb", None),
+        ("festival:ked_diphone", "festival", "ked_diphone", None),
+        ("festival:ked", "festival", "ked_diphone", None),
+        ("kal_diphone", "festival", "kal_diphone", None),
     ],
 )
 def test_parse_voice(spec: str, engine: str, name: str, variant: str | None) -> None:
     voice = voices.parse_voice(spec)
     assert (voice.engine, voice.name, voice.variant) == (engine, name, variant)
-    assert voice.spec == spec.split(":")[-1]
+    if engine == "festival":
+        assert voice.spec == f"festival:{name}" and voices.parse_voice(voice.spec) == voice
+    else:
+        assert voice.spec == spec.split(":")[-1]
 
 
-@pytest.mark.parametrize("spec", ["kal", "", "festival:kal", "flite:"])
+@pytest.mark.parametrize("spec", ["kal", "", "nosuch:kal", "flite:", "festival:", "festival:Bad(voice)"])
 def test_parse_voice_rejects(spec: str) -> None:
     with pytest.raises(ConfigError):
         voices.parse_voice(spec)
 
 
-@pytest.mark.parametrize("spec", ["flite:nosuch", "en-xx+m3", "en-us+nosuch"])
+def test_festival_voice_needs_and_speaker() -> None:
+    ked, kal = voices.parse_voice("festival:ked"), voices.parse_voice("festival:kal")
+    assert ked.package["text2wave"] == "festival"
+    assert "festvox-kdlpc16k" in ked.package.values() and "festvox-kallpc16k" in kal.package.values()
+    assert kal.speaker_key == voices.parse_voice("kal16").speaker_key  # one recorded speaker
+    assert ked.speaker_key != kal.speaker_key and ked.native_rate == 16000
+    voices.check_voice(ked)
+
+
+@pytest.mark.parametrize("spec", ["flite:nosuch", "en-xx+m3", "en-us+nosuch", "festival:nosuch"])
 def test_check_voice_rejects_missing_voices(spec: str) -> None:
     with pytest.raises(ConfigError):
         voices.check_voice(voices.parse_voice(spec))
@@ -66,7 +81,7 @@ def test_source_rate_is_a_multiple_of_50() -> None:
     assert voices.source_rate(voices.parse_voice("slt"), 1.031) % 50 == 0
 
 
-@pytest.mark.parametrize("spec", ["slt", "en-us+f3"])
+@pytest.mark.parametrize("spec", ["slt", "en-us+f3", "festival:ked"])
 def test_render_and_finish(spec: str, tmp_path: Path) -> None:
     voice = voices.parse_voice(spec)
     plain = voices.render(voice, "twenty-one", 1.0, 1.0, tmp_path / "a.wav")
@@ -78,3 +93,21 @@ def test_render_and_finish(spec: str, tmp_path: Path) -> None:
     out = voices.finish(plain, voice, 1.05, 22050)
     assert out.abs().max().item() == pytest.approx(0.9, abs=1e-4)
     assert out.numel() < plain.waveform.numel() * 22050 / voice.native_rate
+
+
+@pytest.mark.parametrize("spec", ["slt", "en-us+m3", "festival:ked"])
+def test_prosody_changes_the_audio_deterministically(spec: str, tmp_path: Path) -> None:
+    voice, text, path = voices.parse_voice(spec), "He settled down to work.", tmp_path / "x.wav"
+    plain = voices.render(voice, text, 1.0, 1.0, path)
+    lively = voices.render(voice, text, 1.0, 1.0, path, voices.Prosody(1.12, 1.25))
+    again = voices.render(voice, text, 1.0, 1.0, path, voices.Prosody(1.12, 1.25))
+    assert torch.equal(lively.waveform, again.waveform)
+    assert not torch.equal(plain.waveform, lively.waveform)
+    assert lively.words == plain.words
+
+
+def test_espeak_pitch() -> None:
+    assert voices.espeak_pitch(voices.NEUTRAL) == 50
+    assert voices.espeak_pitch(voices.Prosody(1.15, 1.0)) == 65
+    assert voices.espeak_pitch(voices.Prosody(0.2, 1.0)) == 0
+    assert voices.espeak_pitch(voices.Prosody(1.9, 1.0)) == 99

@@ -124,11 +124,15 @@ def test_training_budgets_are_steps_or_epochs(config):
     """A time budget makes the model depend on the machine's load: recipes stop on steps or epochs."""
     from speech.config import from_dict, load_yaml
     from speech.tasks.asr import ASRConfig
+    from speech.tasks.lm import LMTrainConfig
     from speech.tasks.st import STConfig
     from speech.tasks.tts import TTSConfig
 
     raw = load_yaml(config)
     assert "max_minutes" not in (raw.get("trainer") or {}), f"{config}: use max_steps or max_epochs"
     task = config.parent.parent.name  # recipes/<corpus>/<task>/conf/<name>.yaml
-    trainer = from_dict({"asr": ASRConfig, "st": STConfig, "tts": TTSConfig}[task], raw).trainer
+    if config.name.startswith("lm"):  # the recognizer's language model
+        task = "lm"
+    classes = {"asr": ASRConfig, "st": STConfig, "tts": TTSConfig, "lm": LMTrainConfig}
+    trainer = from_dict(classes[task], raw).trainer
     assert trainer.max_minutes is None and (trainer.max_steps > 0 or trainer.max_epochs > 0)

@@ -23,7 +23,7 @@ split_words corpus_opts "${CORPUS_OPTS:-}"
 vocab="${VOCAB_SIZE:-1000}"
 
 run_stage 0 "prepare data" --outputs "$data/corpus" -- \
-  speech prepare ding --out-dir "$data/corpus" "${corpus_opts[@]}"
+  speech prepare ding --out-dir "$data/corpus" --no-tts "${corpus_opts[@]}"
 
 run_stage 1 "source tokenizer" --inputs "$data/corpus/train.jsonl" --outputs "$data/source_tokenizer.json" -- \
   speech prepare tokenizer --manifest "$data/corpus/train.jsonl" --field text \

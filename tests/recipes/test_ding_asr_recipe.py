@@ -1,0 +1,70 @@
+"""Smoke run of every stage of recipes/ding/asr on a fixture dictionary and the CPU smoke configs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from speech.config import from_dict, load_yaml
+from speech.tasks.asr import ASRConfig
+from speech.tasks.lm import LMTrainConfig
+from tests.data_prep.test_ding import FIXTURE
+
+RUN = Path("recipes/ding/asr/run.sh")
+CONF = Path("recipes/ding/asr/conf")
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    dictionary = tmp_path / "de-en"
+    dictionary.write_text(FIXTURE, encoding="utf-8")
+    env = dict(os.environ)
+    env["DATA_DIR"] = str(tmp_path / "data")
+    env["CORPUS_OPTS"] = (
+        f"--dictionary {dictionary} --max-pairs 8 --dev 2 --test 2 --voices slt,en-us+m3 "
+        "--unseen-voices festival:ked_diphone --jobs 2 --quiet"
+    )
+    env["VOCAB_SIZE"] = "40"
+    env["LM_CONFIG"] = str(CONF / "lm_smoke.yaml")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    env["PYTHON"] = sys.executable
+    command = ["bash", str(RUN), "--config", str(CONF / "smoke.yaml"), "--exp-dir", str(tmp_path / "exp")]
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.mark.slow  # about a minute: flite, espeak-ng, festival, LM and recognizer training, decoding
+def test_all_stages_on_a_fixture_dictionary_then_rerun_skips(tmp_path):
+    proc = run(tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    exp = tmp_path / "exp"
+    results = (exp / "RESULTS.md").read_text()
+    for row in ("dev", "test", "test_unseen", "test_pocketsphinx", "test_unseen_pocketsphinx"):
+        assert f"| {row} | 2 |" in results, results
+    assert (exp / "lm" / "model.ckpt").is_file()
+    refs = (exp / "decode_test_unseen" / "ref.txt").read_text().splitlines()
+    assert refs == (exp / "decode_test_unseen_pocketsphinx" / "ref.txt").read_text().splitlines()
+    again = run(tmp_path)
+    assert again.returncode == 0
+    assert again.stdout.count("up to date, skipped") == 11  # 0, 1 (x2), 2, 3, 4 (x3), 5 (x2), 6
+
+
+def test_configs_load():
+    for name in ("train", "train_gpu", "smoke"):
+        config = from_dict(ASRConfig, load_yaml(CONF / f"{name}.yaml"), name)
+        assert config.features.sample_rate == 16000
+        if name != "smoke":
+            assert config.trainer.max_minutes is None
+    train = from_dict(ASRConfig, load_yaml(CONF / "train.yaml"), "train")
+    assert train.trainer.max_steps > 0 and train.trainer.accelerator != "gpu"
+    gpu = from_dict(ASRConfig, load_yaml(CONF / "train_gpu.yaml"), "train_gpu")
+    st = load_yaml("recipes/ding/st/conf/train.yaml")
+    for key in ("hidden_size", "n_layers", "n_pyramid", "conv_channels"):  # ASR_MODEL can start ST
+        assert getattr(gpu.model.listener, key) == st["model"]["listener"][key]
+    for name in ("lm", "lm_smoke"):
+        from_dict(LMTrainConfig, load_yaml(CONF / f"{name}.yaml"), name)
+
+
+def test_bad_options(tmp_path):
+    proc = run(tmp_path, "--stage", "x")
+    assert proc.returncode == 2 and "integers" in proc.stderr
