@@ -16,9 +16,10 @@ from speech.tasks.common import OptimConfig, TrainerConfig
 from speech.tasks.lm import LMTrainConfig
 from speech.tasks.st import STConfig
 from speech.tasks.tts import TTSConfig
+from tests.recipe_configs import CLASSES, config_kind
 
 ROOT = Path(__file__).resolve().parents[1]
-TASKS = {"asr": ASRConfig, "st": STConfig, "tts": TTSConfig, "lm": LMTrainConfig}
+TASKS = CLASSES
 
 
 def load(cls, *overrides: str):
@@ -223,7 +224,7 @@ def test_every_shipped_recipe_config_loads():
     paths = sorted(ROOT.glob("recipes/*/*/conf/*.yaml"))
     assert len(paths) >= 10
     for path in paths:
-        task = path.parent.parent.name
+        task = config_kind(path)
         assert task in TASKS, f"{path}: no config class for task '{task}'"
         cfg = from_dict(TASKS[task], load_yaml(path), str(path))
         assert cfg.trainer.precision in (None, "32-true", "bf16-mixed", "16-mixed")

@@ -1,8 +1,9 @@
 """The ASR LightningModule: a thin wrapper around :class:`~speech.models.las.ListenAttendSpell`.
 
-Features are computed on the training device inside the module (log-mel, global CMVN,
-SpecAugment in training). One shared step computes the loss; validation also decodes
-greedily and reports CER/WER, and saves an attention-alignment picture each epoch.
+Features are computed on the training device inside the module (waveform augmentation in
+training, log-mel, global CMVN, SpecAugment in training). One shared step computes the loss;
+validation also decodes greedily and reports CER/WER, and saves an attention-alignment picture
+each epoch.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ import torch
 from speech.config import check_non_negative, check_nonempty, check_positive, check_probability, check_range
 from speech.data import Batch, Collate, SpeechDataset
 from speech.decoding import SearchConfig
-from speech.features import CMVNStats, LogMelConfig, SpecAugment, SpecAugmentConfig
+from speech.features import (
+    AugmentConfig,
+    CMVNStats,
+    LogMelConfig,
+    SpecAugment,
+    SpecAugmentConfig,
+    WaveAugment,
+)
 from speech.models.las import LASConfig, ListenAttendSpell
 from speech.tasks.checkpoint import FORMAT_VERSION
 from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict, training_front_end
@@ -86,6 +94,7 @@ class ASRConfig:
 
     data: ASRDataConfig = field(default_factory=ASRDataConfig)
     features: LogMelConfig = field(default_factory=LogMelConfig.asr)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # off unless the YAML enables it
     specaugment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
     model: LASConfig = field(default_factory=LASConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -109,13 +118,27 @@ class ASRTask(BucketedTask):
         self.tokenizer = tokenizer
         self.model_config = model_config = config.model.for_tokenizer(tokenizer, config.features.n_mels)
         self.logmel, self.cmvn = training_front_end(config.features, cmvn)
+        self.wave_augment = WaveAugment(config.augment, config.features.sample_rate)
         self.specaugment = SpecAugment(config.specaugment)
         self.model = ListenAttendSpell(model_config)
         self._val_counts = torch.zeros(4, dtype=torch.float64)  # word errors, words, char errors, chars
 
     # Shared -----------------------------------------------------------------------------------
     def features(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-mel + CMVN (+ SpecAugment in training) on the current device, in fp32."""
+        """Features of a padded batch on the current device, in fp32.
+
+        In training: waveform augmentation, log-mel, CMVN, SpecAugment; otherwise log-mel and CMVN.
+        Both augmentations draw from torch's default generators, seeded by ``trainer.seed`` and
+        saved in checkpoints, so a resumed run draws what an uninterrupted one would.
+
+        Args:
+            waveforms: (B, T) zero-padded waveforms.
+            lengths: (B,) valid samples per item.
+
+        Returns:
+            (B, T_frames, F) features and (B,) frame lengths.
+        """
+        waveforms, lengths = self.wave_augment(waveforms, lengths)
         feats, frame_lengths = self.logmel(waveforms, lengths)
         feats = self.cmvn(feats, frame_lengths)
         return self.specaugment(feats, frame_lengths), frame_lengths

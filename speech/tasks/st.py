@@ -1,10 +1,11 @@
 """The speech-translation LightningModule: a thin wrapper around :class:`SpeechTranslator`.
 
 Same conventions as :mod:`speech.tasks.asr`: features are computed on the training device
-(log-mel, global CMVN, SpecAugment in training), one shared step computes the loss, and
-validation decodes greedily, reports corpus BLEU and the exact-match rate of the dev set, and
-saves an attention-alignment picture each epoch. :func:`init_encoder_from_asr` copies an ASR
-checkpoint's listener (and, when the source tokenizers match, its CTC head) into the model.
+(waveform augmentation in training, log-mel, global CMVN, SpecAugment in training), one shared
+step computes the loss, and validation decodes greedily, reports corpus BLEU and the exact-match
+rate of the dev set, and saves an attention-alignment picture each epoch.
+:func:`init_encoder_from_asr` copies an ASR checkpoint's listener (and, when the source
+tokenizers match, its CTC head) into the model.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from speech.config import check_non_negative, check_nonempty, check_positive
 from speech.data import Batch, Collate, SpeechDataset
 from speech.decoding import SearchConfig
 from speech.errors import ConfigError
-from speech.features import CMVNStats, LogMelConfig, SpecAugment, SpecAugmentConfig
+from speech.features import (
+    AugmentConfig,
+    CMVNStats,
+    LogMelConfig,
+    SpecAugment,
+    SpecAugmentConfig,
+    WaveAugment,
+)
 from speech.metrics import translation_scores
 from speech.models.translator import SpeechTranslator, TranslatorConfig
 from speech.tasks.asr import ASRTask, ScheduledSampling
@@ -89,6 +97,7 @@ class STConfig:
 
     data: STDataConfig = field(default_factory=STDataConfig)
     features: LogMelConfig = field(default_factory=LogMelConfig.asr)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # off unless the YAML enables it
     specaugment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
     model: TranslatorConfig = field(default_factory=TranslatorConfig)
     init: InitConfig = field(default_factory=InitConfig)
@@ -126,12 +135,13 @@ class STTask(BucketedTask):
             source_pad_id=source_tokenizer.pad_id if source_tokenizer is not None else 0,
         )
         self.logmel, self.cmvn = training_front_end(config.features, cmvn)
+        self.wave_augment = WaveAugment(config.augment, config.features.sample_rate)
         self.specaugment = SpecAugment(config.specaugment)
         self.model = SpeechTranslator(self.model_config)
         self._val_pairs: list[tuple[str, str]] = []  # (reference, hypothesis)
 
     # Shared -----------------------------------------------------------------------------------
-    features = ASRTask.features  # log-mel + CMVN (+ SpecAugment in training), as in ASR
+    features = ASRTask.features  # (augmentation +) log-mel + CMVN (+ SpecAugment), as in ASR
 
     def _step(self, batch: Batch, stage: str):
         feats, frame_lengths = self.features(batch.waveforms, batch.waveform_lengths)

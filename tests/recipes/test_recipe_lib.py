@@ -123,16 +123,9 @@ def test_option_spellings_and_errors(tmp_path):
 def test_training_budgets_are_steps_or_epochs(config):
     """A time budget makes the model depend on the machine's load: recipes stop on steps or epochs."""
     from speech.config import from_dict, load_yaml
-    from speech.tasks.asr import ASRConfig
-    from speech.tasks.lm import LMTrainConfig
-    from speech.tasks.st import STConfig
-    from speech.tasks.tts import TTSConfig
+    from tests.recipe_configs import config_class
 
     raw = load_yaml(config)
     assert "max_minutes" not in (raw.get("trainer") or {}), f"{config}: use max_steps or max_epochs"
-    task = config.parent.parent.name  # recipes/<corpus>/<task>/conf/<name>.yaml
-    if config.name.startswith("lm"):  # the recognizer's language model
-        task = "lm"
-    classes = {"asr": ASRConfig, "st": STConfig, "tts": TTSConfig, "lm": LMTrainConfig}
-    trainer = from_dict(classes[task], raw).trainer
+    trainer = from_dict(config_class(config), raw).trainer
     assert trainer.max_minutes is None and (trainer.max_steps > 0 or trainer.max_epochs > 0)
