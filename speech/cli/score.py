@@ -1,9 +1,11 @@
-"""``speech score wer|bleu|report|tts``: score hypotheses against references.
+"""``speech score wer|bleu|report|tts|asr-peer``: score hypotheses against references.
 
 ``--ref``/``--hyp`` files hold ``id<TAB>text`` lines; either (not both) may be ``-`` for standard
 input. ``report`` and ``tts`` write a RESULTS.md (``--out -`` prints it instead) and check that it
-can be written before scoring anything, then echo it on standard output. ``--json`` prints the
-figures as one JSON object instead; ``--quiet`` keeps standard error free of progress and notes.
+can be written before scoring anything, then echo it on standard output. ``asr-peer`` runs the
+peer recognizer (pocketsphinx's general US-English model) on a manifest and writes a decode
+folder that ``report`` reads like ours. ``--json`` prints the figures as one JSON object
+instead; ``--quiet`` keeps standard error free of progress and notes.
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ import json
 import sys
 from pathlib import Path
 
-from speech.cli._args import add_output_options
+from speech.cli._args import add_output_options, positive_int
 from speech.errors import SpeechError
-from speech.io import atomic_write, check_output_file
+from speech.io import atomic_write, check_output_dir, check_output_file
 from speech.metrics import error_rates, paired, translation_scores
+from speech.metrics.intelligibility import JUDGE_LMS
 from speech.metrics.stats import DECODE_STATS, read_stats
 
 STDOUT = "-"
+PEER_OUTPUTS = ("ref.txt", "hyp.txt", "hyp.stats.json", "wer.json")
+"""Files ``speech score asr-peer`` writes into its ``--out`` folder."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``speech score`` with its ``wer``, ``bleu``, ``report`` and ``tts`` subcommands."""
+    """Register ``speech score`` and its subcommands (``wer bleu report tts asr-peer``)."""
     parser = sub.add_parser("score", help="score hypotheses against references (WER/CER, BLEU/chrF)")
     metrics = parser.add_subparsers(dest="metric", metavar="METRIC", parser_class=type(parser))
     metrics.required = True
@@ -44,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=func)
     _add_report_parser(metrics)
     _add_tts_parser(metrics)
+    _add_peer_parser(metrics)
 
 
 def _add_report_parser(metrics: argparse._SubParsersAction) -> None:
@@ -75,11 +81,40 @@ def _add_tts_parser(metrics: argparse._SubParsersAction) -> None:
     # --ref is checked in score_tts, so that the old spelling --reference (hidden) can stand in for it
     tts.add_argument("--ref", help="the manifest that was synthesized (its recordings); required")
     tts.add_argument("--reference", dest="ref", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    tts.add_argument("--train", required=True, help="training manifest (pocketsphinx's language model)")
+    tts.add_argument(
+        "--train",
+        help="training manifest (the texts of pocketsphinx's task LM); required with --judge-lm task",
+    )
+    tts.add_argument(
+        "--judge-lm",
+        choices=JUDGE_LMS,
+        default="task",
+        help="pocketsphinx's language model: task = a trigram LM of the --train texts (the default, as "
+        "recipes report it), general = pocketsphinx's own US-English LM and the whole CMU dictionary "
+        "(stricter, the same for every corpus)",
+    )
     tts.add_argument("--asr-model", help="ASR checkpoint to score the audio with too (skipped when missing)")
     tts.add_argument("--out", required=True, help="RESULTS.md to write (- prints it instead)")
     add_output_options(tts, json_help="print the scores as one JSON object instead of the report")
     tts.set_defaults(func=score_tts)
+
+
+def _add_peer_parser(metrics: argparse._SubParsersAction) -> None:
+    peer = metrics.add_parser(
+        "asr-peer",
+        help="transcribe a manifest with pocketsphinx's general English model (the peer system) and score it",
+        description="Run CMU PocketSphinx with its shipped US-English acoustic model, general trigram "
+        "LM and CMU dictionary on a manifest's audio (resampled to 16 kHz), and score it against the "
+        "manifest's texts. Writes OUT/ref.txt and OUT/hyp.txt (id<TAB>text lines, both normalised "
+        "as scored: lower case, numbers as words, no punctuation), OUT/hyp.stats.json (utterances, "
+        "audio and decoding seconds, RTF, threads) and OUT/wer.json, then prints WER and CER. Named "
+        "EXP/decode_<name>, the folder is a row of `speech score report --exp-dir EXP`.",
+    )
+    peer.add_argument("--manifest", required=True, help="manifest whose audio and texts are scored")
+    peer.add_argument("--out", required=True, help="output folder (e.g. EXP/decode_test_pocketsphinx)")
+    peer.add_argument("--limit", type=positive_int, help="only the first N utterances of the manifest")
+    add_output_options(peer, json_help="print the scores as one JSON object")
+    peer.set_defaults(func=score_asr_peer)
 
 
 def score_wer(args: argparse.Namespace) -> int:
@@ -172,6 +207,8 @@ def score_tts(args: argparse.Namespace) -> int:
 
     if args.ref is None:
         raise SpeechError("the following arguments are required: --ref")
+    if args.train is None and args.judge_lm == "task":
+        raise SpeechError("the following arguments are required: --train (with --judge-lm task)")
     synth_dir = Path(args.synth_dir)
     if not synth_dir.is_dir():
         raise SpeechError(f"{synth_dir}: {'not a folder' if synth_dir.exists() else 'no such folder'}")
@@ -179,10 +216,45 @@ def score_tts(args: argparse.Namespace) -> int:
     out = _check_out(args, args.out, inputs)
     stats = read_synth_stats(synth_dir / "synth.stats.json")  # a corrupt file fails before the slow part
     asr_model = args.asr_model if args.asr_model and Path(args.asr_model).is_file() else None
-    scores = score_tts(synth_dir / "synth.jsonl", args.ref, args.train, asr_model)
-    text = tts_results_markdown(scores, stats, synth_dir.parent, asr_model)
-    figures = {"synth_dir": str(synth_dir), **{k: v._asdict() for k, v in scores.items()}, "stats": stats}
+    scores = score_tts(synth_dir / "synth.jsonl", args.ref, args.train, asr_model, args.judge_lm)
+    text = tts_results_markdown(scores, stats, synth_dir.parent, asr_model, args.judge_lm)
+    figures = {
+        "synth_dir": str(synth_dir),
+        "judge_lm": args.judge_lm,
+        **{k: v._asdict() for k, v in scores.items()},
+        "stats": stats,
+    }
     _emit(args, out, text, figures)
+    return 0
+
+
+def score_asr_peer(args: argparse.Namespace) -> int:
+    """Transcribe ``args.manifest`` with pocketsphinx's general model; write a decode folder; print WER."""
+    from speech.cli._decode import one_line, progress_bar
+    from speech.metrics.peer import peer_utterances, score_peer
+
+    utterances = peer_utterances(args.manifest, args.limit)
+    out = check_output_dir(args.out)
+    paths = {name: out / name for name in PEER_OUTPUTS}
+    for name, path in paths.items():
+        check_output_file(path, name, inputs=(args.manifest,))
+    with progress_bar(len(utterances), args.quiet) as bar:
+        result = score_peer(utterances, bar.update)
+    for name, texts in (("ref.txt", result.references), ("hyp.txt", result.hypotheses)):
+        with atomic_write(paths[name]) as f:
+            f.writelines(f"{i}\t{one_line(t)}\n" for i, t in zip(result.ids, texts, strict=True))
+    with atomic_write(paths["hyp.stats.json"]) as f:
+        json.dump(result.stats, f)
+    figures = {**result.rates._asdict(), "lm": "general"}
+    with atomic_write(paths["wer.json"]) as f:
+        json.dump(figures, f)
+    if args.json:
+        print(json.dumps({"out": str(out), **figures, **result.stats}))
+        return 0
+    rates = result.rates
+    print(f"WER {100 * rates.wer:.2f}% ({rates.word_errors}/{rates.words} words)")
+    print(f"CER {100 * rates.cer:.2f}% ({rates.char_errors}/{rates.chars} characters)")
+    print(f"sentences {rates.sentences}, RTF {result.stats['rtf']:.4f} (pocketsphinx, general LM, 1 thread)")
     return 0
 
 

@@ -3,6 +3,11 @@
 Everything is checked before the model loads: the texts, that every item's name is a plain
 file name inside ``--out-dir`` (no ``..``, ``/``, NUL or line break) and unique, and that
 every output can be written. Then nothing is half-written: each wav is written atomically.
+
+Warnings go to stderr, one line each, after the work: a text cut at the frame limit (with
+``--text``/``--text-file``; a manifest run counts them in ``synth.stats.json``), and a text most
+of whose words never occur in the model's training text (checkpoints that store their training
+words; one summary line for a manifest). The audio is written all the same.
 """
 
 from __future__ import annotations
@@ -154,8 +159,8 @@ def _run_manifest(
     records: list[dict | None] = [None] * len(items)
     health: list[list[float] | None] = [None] * len(items)
     seconds, stopped = 0.0, 0
-    with warnings.catch_warnings(), progress_bar(len(items), args.quiet) as bar:
-        warnings.simplefilter("ignore")  # counted in the statistics instead
+    with warnings.catch_warnings(record=True) as caught, progress_bar(len(items), args.quiet) as bar:
+        warnings.simplefilter("always")  # stops are counted in the statistics; unseen words summed up
         for speaker, chunk in _batches(speakers, args.batch_size):
             begin = time.perf_counter()
             results = synth.synthesize_sentences([items[i][1] for i in chunk], speaker=speaker)
@@ -178,6 +183,34 @@ def _run_manifest(
                 stopped += result.stopped
                 _report(args, name, paths[i], duration, stopped=bool(result.stopped))
             bar.update(len(chunk))
+    _warn_unseen_words(caught, len(items))
+    _write_manifest_results(args, synth, out_dir, records, health, seconds, stopped)
+    return 0
+
+
+def _warn_unseen_words(caught: list[warnings.WarningMessage], texts: int) -> None:
+    """One stderr line for all the texts of a manifest that are mostly words unseen in training."""
+    from speech.inference.synthesizer import UnseenWordsWarning
+
+    unseen = [w for w in caught if issubclass(w.category, UnseenWordsWarning)]
+    if unseen:
+        print(
+            f"speech synthesize: warning: {len(unseen)} of {texts} texts are mostly words the model "
+            f"never saw in training; the first: {unseen[0].message}",
+            file=sys.stderr,
+        )
+
+
+def _write_manifest_results(
+    args: argparse.Namespace,
+    synth,
+    out_dir: Path,
+    records: list[dict],
+    health: list[list[float]],
+    seconds: float,
+    stopped: int,
+) -> None:
+    """``synth.jsonl`` and ``synth.stats.json`` (also on stderr unless ``--quiet``)."""
     audio_seconds = sum(r["duration"] for r in records)
     with atomic_write(out_dir / MANIFEST_OUTPUTS[0]) as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
@@ -198,7 +231,6 @@ def _run_manifest(
         json.dump(stats, f)
     if not args.quiet:
         print(json.dumps(stats), file=sys.stderr)
-    return 0
 
 
 def _manifest_speakers(args: argparse.Namespace, synth, items: list[tuple[str, str, str | None]]) -> list:

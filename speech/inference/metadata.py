@@ -82,8 +82,14 @@ class CheckpointMeta:
         """An optional list of names (e.g. ``"speakers"``); absent means empty."""
         value = self.get(key, [])
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise SpeechError(f"{self.path}: metadata '{key}' must be a list of names")
+            raise SpeechError(f"{self.path}: metadata '{key}' must be a list of strings")
         return list(value)
+
+    def optional_strings(self, key: str) -> list[str] | None:
+        """An optional list of strings whose absence means something else than empty (None when absent)."""
+        if key not in self.meta:
+            return None
+        return self.strings(key)
 
     def cmvn(self, n_features: int) -> GlobalCMVN:
         """The global CMVN: ``mean`` and ``std`` lists of ``n_features`` finite numbers, std > 0."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import torch
@@ -15,15 +15,22 @@ from speech.features import GlobalCMVN, LogMelConfig, MelInverter, Vocoder
 from speech.inference.common import check_device, check_number
 from speech.inference.metadata import CheckpointMeta
 from speech.models.tacotron2 import InferenceConfig, Tacotron2, Tacotron2Config
-from speech.text import Tokenizer, split_sentences
+from speech.text import Tokenizer, WordCoverage, split_sentences, word_coverage
 from speech.text.frontend import TextFrontEndConfig, text_front_end
 
 # More iterations stop improving the phase long before this; a larger count only hangs the command.
 MAX_GRIFFIN_LIM_ITERS = 1000
+UNSEEN_WORDS_LIMIT = 0.5
+"""A text warns when more than this share of its words never occur in the training text."""
+_SHOWN_WORDS = 5  # unseen words named in the warning
 
 
 class SynthesisWarning(UserWarning):
-    """An item reached its frame limit without predicting a stop."""
+    """A synthesis likely to sound wrong: an item cut at its frame limit, or a text of unseen words."""
+
+
+class UnseenWordsWarning(SynthesisWarning):
+    """More than half of a text's words never occur in the model's training text."""
 
 
 class Utterance(NamedTuple):
@@ -54,6 +61,9 @@ class Synthesizer:
         inference: Stop threshold, attention window, frame limits, seed.
         speakers: Speaker names of a multi-speaker model.
         device: Where to run.
+        vocabulary: The words of the training text (normalised, as
+            :func:`speech.text.word_vocabulary` lists them); None (a checkpoint from before
+            they were stored) skips the check of :meth:`word_coverage`.
     """
 
     def __init__(
@@ -66,6 +76,7 @@ class Synthesizer:
         inference: InferenceConfig,
         speakers: Sequence[str] = (),
         device: str | torch.device = "cpu",
+        vocabulary: Iterable[str] | None = None,
     ) -> None:
         self.device = check_device(device)
         self.model = model.to(self.device).eval()
@@ -76,6 +87,7 @@ class Synthesizer:
         self.vocoder = vocoder.to(self.device) if isinstance(vocoder, torch.nn.Module) else vocoder
         self.inference = inference
         self.speakers = list(speakers)
+        self.vocabulary = frozenset(vocabulary) if vocabulary is not None else None
 
     @classmethod
     def from_checkpoint(
@@ -113,6 +125,7 @@ class Synthesizer:
         )
         meta.check_match("model.n_mels", config.n_mels, "features.n_mels", features.n_mels)
         meta.check_match("model.n_speakers", config.n_speakers, "the number of speakers", len(speakers))
+        vocabulary = meta.optional_strings("word_vocabulary")
         model = meta.load_weights(meta.build(Tacotron2, config))
         inference = check_inference(
             meta.config(InferenceConfig, "inference"), f"{path}: metadata 'inference'"
@@ -121,7 +134,7 @@ class Synthesizer:
         cmvn = meta.cmvn(features.n_mels)
         vocoder = MelInverter(features, n_iter=griffin_lim_iters)
         try:
-            return cls(model, tokenizer, text, cmvn, vocoder, inference, speakers, device)
+            return cls(model, tokenizer, text, cmvn, vocoder, inference, speakers, device, vocabulary)
         except SpeechError as e:  # the text front end refuses its settings
             raise SpeechError(f"{path}: metadata 'text': {e}") from None
 
@@ -160,10 +173,44 @@ class Synthesizer:
             )
         return torch.full((n,), self.speakers.index(speaker), dtype=torch.long, device=self.device)
 
+    def word_coverage(self, text: str) -> WordCoverage | None:
+        """How many of the words of ``text`` (normalised) occur in the training text; None if unknown."""
+        if self.vocabulary is None:
+            return None
+        return word_coverage(self.front_end.normalize(text), self.vocabulary)
+
+    def check_words(self, text: str, stacklevel: int = 2) -> WordCoverage | None:
+        """Warn (:class:`UnseenWordsWarning`) when most words of ``text`` never occur in the training text.
+
+        More than :data:`UNSEEN_WORDS_LIMIT` of its running words must be unseen; the warning
+        names the text, the share and the first unseen words. No check without a vocabulary.
+
+        Returns:
+            The text's :meth:`word_coverage`.
+        """
+        coverage = self.word_coverage(text)
+        if coverage is not None and coverage.unseen_fraction > UNSEEN_WORDS_LIMIT:
+            shown = ", ".join(coverage.unseen_words[:_SHOWN_WORDS])
+            more = " ..." if len(coverage.unseen_words) > _SHOWN_WORDS else ""
+            warnings.warn(
+                f"{text[:40]!r}: {coverage.unseen} of {coverage.words} words "
+                f"({coverage.unseen_fraction:.0%}) never occur in the model's training text "
+                f"({shown}{more}); expect unintelligible speech",
+                UnseenWordsWarning,
+                stacklevel=stacklevel + 1,
+            )
+        return coverage
+
     @torch.no_grad()
     def synthesize_sentences(self, sentences: Sequence[str], speaker: str | None = None) -> list[Utterance]:
-        """Synthesize sentences in one batch; each stops on its own and warns if it never does."""
+        """Synthesize sentences in one batch; each stops on its own and warns if it never does.
+
+        Each sentence is also checked against the training words (:meth:`check_words`).
+        """
         from speech.data.dataset import pad_sequences
+
+        for sentence in sentences:
+            self.check_words(sentence, stacklevel=3)
 
         encoded = [torch.tensor(self.encode(s), dtype=torch.long) for s in sentences]
         tokens, lengths = pad_sequences(encoded, self.tokenizer.pad_id)
@@ -208,12 +255,20 @@ class Synthesizer:
 
         Raises:
             SpeechError: Empty text, only unknown characters, or a bad speaker.
+
+        Warns:
+            UnseenWordsWarning: Most words of the text never occur in the training text (once
+                for the whole text, not per sentence).
+            SynthesisWarning: A sentence was cut at its frame limit.
         """
         if not isinstance(text, str) or not text.strip():
             raise SpeechError("empty text")
         check_number("pause", pause, 0.0)
         sentences = split_sentences(text, self.text_config.lang) or [text]
-        parts = self.synthesize_sentences(sentences, speaker)
+        self.check_words(text)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UnseenWordsWarning)  # checked once, above
+            parts = self.synthesize_sentences(sentences, speaker)
         gap = torch.zeros(int(round(pause * self.sample_rate)))
         pieces = []
         for i, part in enumerate(parts):

@@ -2,10 +2,18 @@
 
 A TTS system is scored by how well a recognizer that never saw it understands its output. The
 recognizer is CMU PocketSphinx (``pip install pocketsphinx``; it ships a US-English acoustic
-model and the CMU pronouncing dictionary) with a trigram language model built from the
-training texts by pocketsphinx's own ARPA builder, :class:`pocketsphinx.lm.ArpaBoLM` (Katz-style
-back-off with a fixed discount mass of 0.5), and a dictionary restricted to the words of those
-texts. Scoring the reference recordings of the same texts the same way gives the ceiling.
+model, the CMU pronouncing dictionary and a general US-English trigram language model). Two
+language models can judge (:data:`JUDGE_LMS`):
+
+- ``task`` (:meth:`PocketsphinxRecognizer.from_texts`): a trigram LM built from the training
+  texts by pocketsphinx's own ARPA builder, :class:`pocketsphinx.lm.ArpaBoLM` (Katz-style
+  back-off with a fixed discount mass of 0.5), and a dictionary restricted to their words. It
+  knows what may be said, so it forgives much; it is the default of ``speech score tts``.
+- ``general`` (:meth:`PocketsphinxRecognizer.general`): the shipped ``en-us.lm.bin`` and the
+  whole CMU dictionary (about 134k words); stricter, and the same for every corpus, so it also
+  serves as the peer ASR system (:mod:`speech.metrics.peer`).
+
+Scoring the reference recordings of the same texts the same way gives the ceiling.
 
 Texts are compared after :func:`normalize_for_wer`: lower case, numbers written as words,
 punctuation removed, hyphenated words split (``"Seventy-eight!"`` -> ``"seventy eight"``).
@@ -30,6 +38,12 @@ from speech.text.normalizer import TextNormalizer
 
 SAMPLE_RATE = 16000
 """The rate of pocketsphinx's acoustic model; other rates are resampled to it."""
+JUDGE_LMS = ("task", "general")
+"""Language models of the intelligibility judge: built from the training texts, or pocketsphinx's own."""
+GENERAL_LM = "en-us/en-us.lm.bin"
+"""pocketsphinx's general US-English trigram LM, under ``pocketsphinx.get_model_path()``."""
+CMU_DICTIONARY = "en-us/cmudict-en-us.dict"
+"""The CMU pronouncing dictionary pocketsphinx ships, under ``pocketsphinx.get_model_path()``."""
 _INSTALL_HINT = "pip install pocketsphinx==5.1.1"
 _MAX_LISTED = 20
 
@@ -46,7 +60,8 @@ class PocketsphinxRecognizer:
     """Offline English recognizer: pocketsphinx's acoustic model with a task language model.
 
     Huggins-Daines et al. 2006, "PocketSphinx: a free, real-time continuous speech recognition
-    system for hand-held devices". Build one with :meth:`from_texts`.
+    system for hand-held devices". Build one with :meth:`from_texts` (a task LM) or
+    :meth:`general` (pocketsphinx's general LM), or :func:`judge` for either by name.
 
     Args:
         lm_path: ARPA (or binary) n-gram language model.
@@ -121,6 +136,19 @@ class PocketsphinxRecognizer:
         recognizer.missing_words = missing
         return recognizer
 
+    @classmethod
+    def general(cls) -> PocketsphinxRecognizer:
+        """The recognizer with pocketsphinx's general US-English LM and the whole CMU dictionary.
+
+        The files ship with the ``pocketsphinx`` package (:data:`GENERAL_LM`,
+        :data:`CMU_DICTIONARY`); loading takes about half a second.
+
+        Raises:
+            SpeechError: pocketsphinx is not installed, or its model files are missing.
+        """
+        ps = _pocketsphinx()
+        return cls(ps.get_model_path(GENERAL_LM), ps.get_model_path(CMU_DICTIONARY))
+
     def recognize(self, waveform: torch.Tensor, sample_rate: int) -> str:
         """Transcribe one utterance.
 
@@ -146,6 +174,23 @@ class PocketsphinxRecognizer:
         decoder.end_utt()
         hypothesis = decoder.hyp()
         return " ".join(hypothesis.hypstr.split()) if hypothesis is not None else ""
+
+
+def judge(lm: str, texts: Sequence[str] = ()) -> PocketsphinxRecognizer:
+    """The intelligibility judge with language model ``lm`` (one of :data:`JUDGE_LMS`).
+
+    Args:
+        lm: ``"task"`` (built from ``texts``) or ``"general"`` (``texts`` unused).
+        texts: Training texts of the task LM.
+
+    Raises:
+        SpeechError: An unknown ``lm``, or what :meth:`PocketsphinxRecognizer.from_texts` raises.
+    """
+    if lm == "general":
+        return PocketsphinxRecognizer.general()
+    if lm == "task":
+        return PocketsphinxRecognizer.from_texts(texts)
+    raise SpeechError(f"unknown judge language model {lm!r} (choose from {', '.join(JUDGE_LMS)})")
 
 
 def intelligibility_wer(
@@ -191,7 +236,7 @@ def _write_models(sentences: list[str], folder: Path) -> tuple[Path, Path]:
 @functools.cache
 def _cmu_dictionary() -> dict[str, list[str]]:
     """The bundled CMU dictionary: word -> its lines (``word``, ``word(2)`` ...), newline-ended."""
-    path = _pocketsphinx().get_model_path("en-us/cmudict-en-us.dict")
+    path = _pocketsphinx().get_model_path(CMU_DICTIONARY)
     lexicon: dict[str, list[str]] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:

@@ -1,7 +1,8 @@
 """Objective scores of synthesized speech, side by side with the reference recordings.
 
 Intelligibility is the WER of independent recognizers on the audio (pocketsphinx with a
-language model built from the training text and, when one is given, our own ASR model);
+language model built from the training text, or with its general English one, and, when one is
+given, our own ASR model);
 quality is the DTW-aligned mel-cepstral distortion against the reference recording of the
 same text; the synthesis statistics (real-time factor, stop rate, alignment health) come
 from ``speech synthesize --manifest``'s ``synth.stats.json``.
@@ -16,8 +17,14 @@ from speech.audio import load
 from speech.data import read_manifest
 from speech.errors import SpeechError
 from speech.metrics import stats as stats_file
-from speech.metrics.intelligibility import PocketsphinxRecognizer, intelligibility_wer, normalize_for_wer
+from speech.metrics.intelligibility import intelligibility_wer, judge, normalize_for_wer
 from speech.metrics.mcd import mel_cepstral_distortion
+
+_JUDGE_NOTES = {
+    "task": "Pocketsphinx uses its English acoustic model with a trigram LM built from the training texts",
+    "general": "Pocketsphinx uses its English acoustic model with its general US-English trigram LM "
+    "(en-us.lm.bin) and the whole CMU dictionary",
+}
 
 
 class AudioScores(NamedTuple):
@@ -32,16 +39,20 @@ class AudioScores(NamedTuple):
 def score_tts(
     synth_manifest: str | os.PathLike,
     reference_manifest: str | os.PathLike,
-    train_manifest: str | os.PathLike,
+    train_manifest: str | os.PathLike | None,
     asr_model: str | os.PathLike | None = None,
+    judge_lm: str = "task",
 ) -> dict[str, AudioScores]:
     """Score synthesized audio and the reference recordings of the same texts.
 
     Args:
         synth_manifest: ``synth.jsonl`` of ``speech synthesize --manifest`` (ids of the reference).
         reference_manifest: The manifest whose texts were synthesized (its recordings are the reference).
-        train_manifest: Its texts build pocketsphinx's language model.
+        train_manifest: Its texts build pocketsphinx's task language model (unused, and may be
+            None, with ``judge_lm="general"``).
         asr_model: Our ASR checkpoint, scored as a second recognizer when given.
+        judge_lm: pocketsphinx's language model: ``"task"`` or ``"general"`` (see
+            :data:`~speech.metrics.intelligibility.JUDGE_LMS`).
 
     Returns:
         ``{"synthesized": AudioScores, "reference": AudioScores}``.
@@ -52,7 +63,7 @@ def score_tts(
     """
     synthesized = read_manifest(synth_manifest)
     reference = {u.id: u for u in read_manifest(reference_manifest)}
-    train_texts = [u.text for u in read_manifest(train_manifest)]
+    train_texts = [u.text for u in read_manifest(train_manifest)] if judge_lm == "task" else []
     missing = [u.id for u in synthesized if u.id not in reference]
     if missing:
         raise SpeechError(f"{synth_manifest}: id {missing[0]!r} is not in {reference_manifest}")
@@ -60,7 +71,7 @@ def score_tts(
     texts = [u.text for u in refs]
     if not any(normalize_for_wer(t) for t in texts):
         raise SpeechError(f"{reference_manifest}: the synthesized texts have no words to score")
-    recognizer = PocketsphinxRecognizer.from_texts(train_texts)
+    recognizer = judge(judge_lm, train_texts)
     transcriber = _transcriber(asr_model)
     scores = {}
     for name, utterances in (("synthesized", synthesized), ("reference", refs)):
@@ -92,7 +103,11 @@ def _asr_wer(transcriber, paths: list[str], texts: list[str]) -> float:
 
 
 def tts_results_markdown(
-    scores: dict[str, AudioScores], stats: dict, exp_dir: str | os.PathLike, asr_model: str | None
+    scores: dict[str, AudioScores],
+    stats: dict,
+    exp_dir: str | os.PathLike,
+    asr_model: str | None,
+    judge_lm: str = "task",
 ) -> str:
     """RESULTS.md text: one row per set of recordings, then the synthesis statistics."""
 
@@ -133,7 +148,8 @@ def tts_results_markdown(
         )
         + " |",
         "",
-        "Pocketsphinx uses its English acoustic model with a trigram LM built from the training texts; "
+        _JUDGE_NOTES[judge_lm]
+        + "; "
         + (f"our ASR model: `{asr_model}`." if asr_model else "no ASR model was given."),
         "Diagonality: share of decoder steps whose attention peak lies within 20% of the input length "
         "of the diagonal.",

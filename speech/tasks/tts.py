@@ -30,7 +30,7 @@ from speech.models.tacotron2 import (
 from speech.tasks.checkpoint import FORMAT_VERSION
 from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict, training_front_end
 from speech.tasks.plots import save_alignment
-from speech.text import Tokenizer, tokenizer_to_dict
+from speech.text import Tokenizer, tokenizer_to_dict, word_vocabulary
 from speech.text.frontend import TextFrontEndConfig, text_front_end
 
 
@@ -124,6 +124,7 @@ class TTSTask(BucketedTask):
         self.model = Tacotron2(self.model_config)
         self.front_end = text_front_end(config.text)
         self._val_sums = torch.zeros(4, dtype=torch.float64)  # items, focus, diagonality, monotonicity
+        self._word_vocabulary: list[str] | None = None
 
     # Shared -----------------------------------------------------------------------------------
     def targets(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -221,7 +222,20 @@ class TTSTask(BucketedTask):
             "tokenizer": tokenizer_to_dict(self.tokenizer),
             "cmvn": cmvn_to_dict(self.cmvn),
             "speakers": self.speakers,
+            "word_vocabulary": self.word_vocabulary(),
         }
+
+    def word_vocabulary(self) -> list[str]:
+        """The sorted distinct words of the training texts after the text front end's normaliser.
+
+        Stored in checkpoints as ``"word_vocabulary"``, so that synthesis can warn about texts of
+        words the model never heard (:class:`~speech.inference.synthesizer.UnseenWordsWarning`).
+        Read from ``data.train`` once (the utterances training keeps: ``data.max_duration`` applies).
+        """
+        if self._word_vocabulary is None:
+            utterances = self._utterances(self.config.data.train, train=True)
+            self._word_vocabulary = word_vocabulary(self.front_end.normalize(u.text) for u in utterances)
+        return self._word_vocabulary
 
     # Data -------------------------------------------------------------------------------------
     def _dataset(self, manifest: str, train: bool) -> SpeechDataset:

@@ -1,4 +1,4 @@
-"""Text processing: tokenizers (characters, SentencePiece), a language-aware normaliser, phonemes.
+"""Text processing: tokenizers (characters, SentencePiece), a normaliser, phonemes, word coverage.
 
 Every tokenizer uses the same special ids: pad=0, bos=1, eos=2, unk=3. ``encode`` never adds
 bos/eos (models do) and never fails on unknown input (it maps to unk and is counted in
@@ -17,6 +17,7 @@ from speech.text.normalizer import PUNCTUATION_POLICIES, TextNormalizer
 from speech.text.phonemes import Phonemizer
 from speech.text.sentences import split_sentences
 from speech.text.spm import SentencePieceTokenizer
+from speech.text.vocabulary import WordCoverage, text_words, word_coverage, word_vocabulary
 
 __all__ = [
     "BOS_ID",
@@ -30,9 +31,13 @@ __all__ = [
     "SentencePieceTokenizer",
     "TextNormalizer",
     "Tokenizer",
+    "WordCoverage",
     "load_tokenizer",
     "split_sentences",
+    "text_words",
     "tokenizer_from_dict",
     "tokenizer_to_dict",
     "train_tokenizer_from_manifest",
+    "word_coverage",
+    "word_vocabulary",
 ]

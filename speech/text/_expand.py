@@ -11,6 +11,7 @@ from num2words import num2words
 from speech.text._languages import Abbreviation, Language, get_language
 
 _MAX_DIGITS = 18  # longer digit strings are read digit by digit
+_FIRST_YEAR, _LAST_YEAR = 1100, 2099  # four-digit numbers read as years (Language.years)
 _FRENCH_SPECIAL_ORDINALS = {
     ("1", "re"): "première",
     ("1", "ère"): "première",
@@ -47,7 +48,7 @@ class Expander:
         """Currency amounts, percentages and ``&``, before plain numbers are read."""
         text = self._currency_before.sub(_spaced(self._currency_words), text)
         text = self._currency_after.sub(_spaced(self._currency_words), text)
-        text = self._percent.sub(_spaced(lambda m: f"{self._number_words(m)} {self.lang.percent}"), text)
+        text = self._percent.sub(_spaced(lambda m: f"{self.number_words(m)} {self.lang.percent}"), text)
         return re.sub(r"\s*&\s*", f" {self.lang.conjunction} ", text)
 
     def ordinals(self, text: str) -> str:
@@ -55,8 +56,8 @@ class Expander:
         return self._ordinal.sub(_spaced(self._ordinal_words), text)
 
     def numbers(self, text: str) -> str:
-        """Cardinals with thousands separators, decimals and a minus sign."""
-        return self._number.sub(_spaced(self._number_words), text)
+        """Cardinals with thousands separators, decimals and a minus sign; years (Language.years)."""
+        return self._number.sub(_spaced(self._number_or_year), text)
 
     def _expand_abbreviation(self, m: re.Match[str]) -> str:
         abbr: Abbreviation = self._abbreviations[m.group(0)]
@@ -75,22 +76,50 @@ class Expander:
         ends_sentence = not rest.strip() or _next_word_capitalised(rest, r"\s+")
         return abbr.expansion + ("." if ends_sentence else "")
 
-    def _cardinal(self, digits: str) -> str:
+    def cardinal(self, digits: str) -> str:
+        """A whole number written in digits, in words (a very long one digit by digit)."""
         if len(digits) > _MAX_DIGITS:
-            return self._digits(digits)
+            return self.digits(digits)
         try:
             return num2words(int(digits), lang=self.lang.code)
         except (OverflowError, NotImplementedError, ValueError):
-            return self._digits(digits)
+            return self.digits(digits)
 
-    def _digits(self, digits: str) -> str:
+    def counted(self, digits: str, feminine: bool = False) -> str:
+        """:meth:`cardinal` before a noun: German ``ein`` (not ``eins``), French ``une`` if ``feminine``."""
+        words = self.cardinal(digits)
+        if self.lang.code == "de" and words.endswith("eins"):
+            return words[:-1]
+        if feminine and self.lang.code == "fr" and words.endswith("un"):
+            return words + "e"
+        return words
+
+    def digits(self, digits: str) -> str:
+        """Digits read one by one (``555`` -> ``five five five``)."""
         return " ".join(num2words(int(d), lang=self.lang.code) for d in digits)
 
-    def _number_words(self, m: re.Match[str]) -> str:
-        words = self._cardinal(re.sub(r"\D", "", m.group("int")))
+    def ordinal(self, n: int) -> str:
+        """An ordinal number in words (``3`` -> ``third``)."""
+        return num2words(n, lang=self.lang.code, to="ordinal")
+
+    def year(self, digits: str) -> str:
+        """A year: ``1999`` -> ``nineteen ninety-nine`` where the language reads years so, else a cardinal."""
+        n = int(digits)
+        if self.lang.years and len(digits) == 4 and _FIRST_YEAR <= n <= _LAST_YEAR:
+            return num2words(n, lang=self.lang.code, to="year")
+        return self.cardinal(digits)
+
+    def number_words(self, m: re.Match[str]) -> str:
+        """A match of the number pattern (groups ``sign``, ``int``, ``frac``) in words."""
+        words = self.cardinal(re.sub(r"\D", "", m.group("int")))
         if m.group("frac"):
-            words += f" {self.lang.point} {self._digits(m.group('frac'))}"
+            words += f" {self.lang.point} {self.digits(m.group('frac'))}"
         return f"{self.lang.minus} {words}" if m.group("sign") else words
+
+    def _number_or_year(self, m: re.Match[str]) -> str:
+        if m.group("sign") or m.group("frac") or not m.group("int").isdigit():
+            return self.number_words(m)
+        return self.year(m.group("int"))
 
     def _currency_words(self, m: re.Match[str]) -> str:
         currency = self.lang.currencies[m.group("cur")]
@@ -100,25 +129,22 @@ class Expander:
             link = self.lang.scale_link if scale else ""
             if link == "de " and currency.units[0] in "aeiouh":
                 link = "d'"
-            return f"{self._number_words(m)}{scale} {link}{currency.units}"
+            return f"{self.number_words(m)}{scale} {link}{currency.units}"
         cents = int(frac.ljust(2, "0")) if frac else 0
         unit = currency.unit if integer == 1 or (integer == 0 and self.lang.code == "fr") else currency.units
-        main = self._cardinal(str(integer))
-        if currency.feminine and main.endswith("un"):
-            main += "e"
-        main = f"{main} {unit}"
+        main = f"{self.counted(str(integer), currency.feminine)} {unit}"
         if m.group("sign"):
             main = f"{self.lang.minus} {main}"
         if not cents:
             return main
-        sub = f"{self._cardinal(str(cents))} {currency.subunit if cents == 1 else currency.subunits}"
+        sub = f"{self.cardinal(str(cents))} {currency.subunit if cents == 1 else currency.subunits}"
         return sub if integer == 0 and not m.group("sign") else f"{main} {self.lang.conjunction} {sub}"
 
     def _ordinal_words(self, m: re.Match[str]) -> str:
         n, suffix = m.group("n"), m.group("suf")
         if (n, suffix) in _FRENCH_SPECIAL_ORDINALS:
             return _FRENCH_SPECIAL_ORDINALS[(n, suffix)]
-        words = num2words(int(n), lang=self.lang.code, to="ordinal")
+        words = self.ordinal(int(n))
         if self.lang.code == "de":
             previous = m.string[: m.start()].split()
             if previous and previous[-1].lower() in _GERMAN_WEAK_ENDING:
@@ -140,8 +166,8 @@ def _number_pattern(lang: Language) -> str:
 
 
 def _ordinal_pattern(lang: Language) -> str:
-    if lang.code == "de":
-        months = "|".join(lang.months)
+    if lang.ordinal_dot:
+        months = "|".join(lang.month_names)
         return rf"(?<![\d,.])(?P<n>\d{{1,4}})(?P<suf>\.)(?=\s+(?:[a-zäöüß]|(?:{months})\b))"
     return rf"(?<![\d,.])(?P<n>\d+)(?P<suf>{_ORDINAL_SUFFIXES[lang.code]})(?!\w)"
 

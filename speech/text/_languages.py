@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -16,6 +17,38 @@ class Currency(NamedTuple):
     subunit: str
     subunits: str
     feminine: bool = False
+
+
+class Unit(NamedTuple):
+    """A unit read after a number (``5 km`` -> ``five kilometers``)."""
+
+    symbol: str
+    singular: str
+    plural: str
+
+
+class Words(NamedTuple):
+    """Words read for symbols and in number patterns.
+
+    Attributes:
+        to: Between the ends of a range (``10-20``).
+        dot: ``.`` in web and e-mail addresses.
+        at: ``@``.
+        slash: ``/`` in web addresses.
+        plus: ``+``.
+        equals: ``=``.
+        times: ``×``.
+        number: ``#`` before a number (``#1``).
+    """
+
+    to: str
+    dot: str
+    at: str
+    slash: str
+    plus: str
+    equals: str
+    times: str
+    number: str
 
 
 AbbreviationKind = Literal["always", "title", "terminal", "number"]
@@ -53,7 +86,15 @@ class Language:
         scales: Words that may follow a currency amount (``$5 million``).
         scale_link: Put between a scale word and the currency (``d'`` / ``de`` in French).
         abbreviations: Abbreviations, matched case-sensitively.
-        months: Month names (German ordinals before a month: ``3. Mai``).
+        words: Words read for symbols (``+ = @ # ×``), ranges and web addresses.
+        months: Month names, January first (dates, and German ordinals before a month: ``3. Mai``).
+        units: Units read after a number; the longest symbol wins.
+        fractions: Words of special denominators, singular and plural (``1/2`` -> ``one half``).
+        date_order: ``"mdy"`` (US English ``1/2/2024`` is January 2nd) or ``"dmy"``.
+        years: Read four-digit numbers from 1100 to 2099 as years (``nineteen ninety-nine``).
+        ordinal_dot: Ordinals are written with a full stop (German ``3.``).
+        spelled: Capitalised words read in a fixed way rather than letter by letter (``OK``).
+        other_months: Other spellings of month names, recognised but never written (``Jänner``).
     """
 
     code: str
@@ -67,10 +108,29 @@ class Language:
     scales: tuple[str, ...]
     scale_link: str
     abbreviations: tuple[Abbreviation, ...]
-    months: tuple[str, ...] = ()
+    words: Words
+    months: tuple[str, ...]
+    units: tuple[Unit, ...]
+    fractions: dict[int, tuple[str, str]]
+    date_order: Literal["mdy", "dmy"] = "dmy"
+    years: bool = False
+    ordinal_dot: bool = False
+    spelled: dict[str, str] = dataclasses.field(default_factory=dict)
+    other_months: tuple[str, ...] = ()
+
+    @property
+    def month_names(self) -> tuple[str, ...]:
+        """Every recognised spelling of a month name."""
+        return self.months + self.other_months
 
 
 _A = Abbreviation
+
+
+def _units(*rows: str) -> tuple[Unit, ...]:
+    """Units from ``"symbol|singular|plural"`` rows."""
+    return tuple(Unit(*row.split("|")) for row in rows)
+
 
 ENGLISH = Language(
     code="en",
@@ -107,6 +167,29 @@ ENGLISH = Language(
         _A("Ltd.", "Limited", "terminal"),
         _A("No.", "number", "number"),
     ),
+    words=Words("to", "dot", "at", "slash", "plus", "equals", "times", "number"),
+    months=tuple(
+        "January February March April May June July August September October November December".split()
+    ),
+    units=_units(
+        "km/h|kilometer per hour|kilometers per hour",
+        "mph|mile per hour|miles per hour",
+        "km|kilometer|kilometers",
+        "cm|centimeter|centimeters",
+        "mm|millimeter|millimeters",
+        "kg|kilogram|kilograms",
+        "mg|milligram|milligrams",
+        "ml|milliliter|milliliters",
+        "GB|gigabyte|gigabytes",
+        "MB|megabyte|megabytes",
+        "°C|degree Celsius|degrees Celsius",
+        "°F|degree Fahrenheit|degrees Fahrenheit",
+        "°|degree|degrees",
+    ),
+    fractions={2: ("half", "halves"), 4: ("quarter", "quarters")},
+    date_order="mdy",
+    years=True,
+    spelled={"OK": "okay"},
 )
 
 FRENCH = Language(
@@ -142,6 +225,23 @@ FRENCH = Language(
         _A("n°", "numéro", "number"),
         _A("N°", "numéro", "number"),
     ),
+    words=Words("à", "point", "arobase", "slash", "plus", "égale", "fois", "numéro"),
+    months=tuple(
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+    ),
+    units=_units(
+        "km/h|kilomètre par heure|kilomètres par heure",
+        "km|kilomètre|kilomètres",
+        "cm|centimètre|centimètres",
+        "mm|millimètre|millimètres",
+        "kg|kilogramme|kilogrammes",
+        "mg|milligramme|milligrammes",
+        "ml|millilitre|millilitres",
+        "°C|degré Celsius|degrés Celsius",
+        "°F|degré Fahrenheit|degrés Fahrenheit",
+        "°|degré|degrés",
+    ),
+    fractions={2: ("demi", "demis"), 3: ("tiers", "tiers"), 4: ("quart", "quarts")},
 )
 
 GERMAN = Language(
@@ -183,22 +283,30 @@ GERMAN = Language(
         _A("Str.", "Straße", "terminal"),
         _A("Nr.", "Nummer", "number"),
     ),
-    months=(
-        "Januar",
-        "Jänner",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
+    words=Words("bis", "Punkt", "at", "Schrägstrich", "plus", "gleich", "mal", "Nummer"),
+    months=tuple(
+        "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split()
     ),
+    units=_units(
+        "km/h|Kilometer pro Stunde|Kilometer pro Stunde",
+        "km|Kilometer|Kilometer",
+        "cm|Zentimeter|Zentimeter",
+        "mm|Millimeter|Millimeter",
+        "kg|Kilogramm|Kilogramm",
+        "mg|Milligramm|Milligramm",
+        "ml|Milliliter|Milliliter",
+        "GB|Gigabyte|Gigabyte",
+        "MB|Megabyte|Megabyte",
+        "°C|Grad Celsius|Grad Celsius",
+        "°F|Grad Fahrenheit|Grad Fahrenheit",
+        "°|Grad|Grad",
+    ),
+    fractions={2: ("halb", "halbe")},
+    years=True,
+    ordinal_dot=True,
+    other_months=("Jänner",),
 )
+
 
 LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (ENGLISH, FRENCH, GERMAN)}
 """Supported languages by code."""

@@ -11,6 +11,7 @@ from speech.text.normalizer import clean_unicode
 
 _BOUNDARY = re.compile(r"[.?!]+[\"')\]]*(?=\s)")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_ACRONYM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # U.S.A, a.m (the last full stop is the match's)
 _EXTRA_ABBREVIATIONS = {  # besides the normaliser's tables; without the final full stop
     "en": "Mr Mrs Ms Dr Prof St Mt vs e.g i.e approx No cf Fig Gen Gov Sen Rep Col Capt Lt Sgt Rev "
     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split(),
@@ -25,9 +26,10 @@ def split_sentences(text: str, lang: str = "en") -> list[str]:
     A sentence ends at ``.``, ``?`` or ``!`` (possibly repeated and followed by closing quotes
     or brackets) before whitespace, and at blank lines. A full stop does not end a sentence
     after a known abbreviation of the language (``Dr.``, ``e.g.``, ``z.B.``, ``M.`` …; but
-    ``etc.``/``usw.`` before a capital do), after a single letter (an initial: ``J. Smith``),
-    after a German ordinal (``am 3. Mai``), or before a lowercase letter when the text has
-    capitals at all. Decimals (``3.5``) never split since no space follows the point.
+    ``etc.``/``usw.`` and dotted acronyms such as ``U.S.A.`` end one before a capital), after a
+    single letter (an initial: ``J. Smith``), after a German ordinal (``am 3. Mai``), or before a
+    lowercase letter when the text has capitals at all. Decimals (``3.5``) never split since no
+    space follows the point.
 
     Args:
         text: Any text; whitespace inside a sentence is collapsed.
@@ -71,7 +73,7 @@ class _Rules:
         word = text[: m.start()].split(" ")[-1].lstrip("\"'([")
         if word in self.abbreviations or word.lower() in self.lowercase_abbreviations:
             return False
-        if word in self.terminal:
+        if word in self.terminal or _ACRONYM.fullmatch(word):
             return following[:1].isupper()
         if len(word) == 1 and word.isalpha():
             return False
@@ -86,8 +88,8 @@ def _rules(lang: str) -> _Rules:
     terminal = frozenset(a.text.rstrip(".") for a in language.abbreviations if a.kind == "terminal")
     known = {a.text.rstrip(".") for a in language.abbreviations} | set(_EXTRA_ABBREVIATIONS[lang])
     follower = None
-    if language.months:
-        follower = re.compile(r"[a-zäöüß]|(?:" + "|".join(language.months) + r")\b")
+    if language.ordinal_dot:
+        follower = re.compile(r"[a-zäöüß]|(?:" + "|".join(language.month_names) + r")\b")
     return _Rules(
         abbreviations=frozenset(known - terminal),
         lowercase_abbreviations=frozenset(a for a in known - terminal if a.islower()),

@@ -167,3 +167,88 @@ def test_tts_checks_output_and_statistics_before_scoring(
     argv += ["--train", str(tmp_path / "missing.jsonl"), "--out", "-" if out == "dash+json" else str(target)]
     code, _, err = run_cli([*argv, "--json"] if out == "dash+json" else argv, capsys)
     assert_one_line_error(code, err, problem)  # not the missing manifests: those come later
+
+
+@pytest.fixture(scope="module")
+def flite_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("pocketsphinx")
+    from tests.metrics.flite import render
+
+    return render(tmp_path_factory.mktemp("flite"))
+
+
+def test_asr_peer_writes_a_decode_folder_that_report_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture, flite_manifest: Path
+) -> None:
+    out = tmp_path / "exp" / "decode_test_pocketsphinx"
+    argv = ["score", "asr-peer", "--manifest", str(flite_manifest), "--out", str(out), "--limit", "3"]
+    code, text, _ = run_cli(argv, capsys)
+    assert code == 0 and text.startswith("WER ") and "RTF" in text
+    assert sorted(p.name for p in out.iterdir()) == ["hyp.stats.json", "hyp.txt", "ref.txt", "wer.json"]
+    refs = (out / "ref.txt").read_text().splitlines()
+    assert refs[0] == "fox\tthe quick brown fox jumps over the lazy dog" and len(refs) == 3
+    assert [line.split("\t")[0] for line in (out / "hyp.txt").read_text().splitlines()] == [
+        "fox",
+        "weather",
+        "call",
+    ]
+    figures = json.loads((out / "wer.json").read_text())
+    assert figures["lm"] == "general" and figures["wer"] <= 0.25 and figures["sentences"] == 3
+    code, text, _ = run_cli([*argv, "--json", "--quiet"], capsys)
+    printed = json.loads(text)
+    assert code == 0 and printed["out"] == str(out) and printed["wer"] == figures["wer"]
+    assert printed["utterances"] == 3 and printed["rtf"] > 0
+    code, report, _ = run_cli(["score", "report", "--exp-dir", str(tmp_path / "exp"), "--out", "-"], capsys)
+    row = f"| test_pocketsphinx | 3 | {100 * figures['wer']:.2f} |"
+    assert code == 0 and row in report
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        ("missing", "nope.jsonl: no such manifest"),
+        ("malformed", "bad.jsonl:1: missing field 'audio'"),
+        ("no text", "bad.jsonl: no reference text to score"),
+        ("bad audio", "x.wav"),
+        ("out is a file", "cannot write the output folder"),
+    ],
+)
+def test_asr_peer_bad_inputs_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, case: str, problem: str
+) -> None:
+    manifest, out = tmp_path / "bad.jsonl", tmp_path / "peer"
+    record = {"id": "a", "audio": "x.wav", "duration": 1.0, "sample_rate": 16000, "text": "hello there"}
+    if case == "missing":
+        manifest = tmp_path / "nope.jsonl"
+    elif case == "malformed":
+        manifest.write_text('{"id": "a"}\n')
+    else:
+        manifest.write_text(json.dumps({**record, "text": "" if case == "no text" else "hi"}) + "\n")
+        (tmp_path / "x.wav").write_bytes(b"RIFF not really a wav")
+    if case == "out is a file":
+        out.write_text("x")
+    code, _, err = run_cli(["score", "asr-peer", "--manifest", str(manifest), "--out", str(out)], capsys)
+    assert_one_line_error(code, err, problem)
+    if case in ("missing", "malformed", "no text"):  # the manifest is checked before the folder is made
+        assert not out.exists()
+    assert not (out / "hyp.txt").exists()
+
+
+def test_tts_judge_lm_general_needs_no_training_texts(
+    tmp_path: Path, capsys: pytest.CaptureFixture, flite_manifest: Path
+) -> None:
+    synth = _synth_dir(tmp_path, "{}")
+    lines = flite_manifest.read_text().splitlines()[:2]
+    records = [
+        {**json.loads(line), "audio": str(flite_manifest.parent / json.loads(line)["audio"])}
+        for line in lines
+    ]
+    (synth / "synth.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    argv = ["score", "tts", "--synth-dir", str(synth), "--ref", str(flite_manifest), "--out", "-"]
+    code, _, err = run_cli(argv, capsys)
+    assert_one_line_error(code, err, "required: --train (with --judge-lm task)")
+    code, report, _ = run_cli([*argv, "--judge-lm", "general"], capsys)
+    assert code == 0 and "general US-English trigram LM" in report
+    assert "| synthesized | 2 | 0.00 |" in report and "| reference | 2 | 0.00 |" in report
+    code, _, err = run_cli([*argv, "--judge-lm", "huge"], capsys)
+    assert code == 2 and "invalid choice: 'huge'" in err

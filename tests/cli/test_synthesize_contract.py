@@ -243,3 +243,55 @@ def test_a_repeated_warning_is_one_line_with_a_count(tmp_path, checkpoints, caps
     assert main([*argv, "--out-dir", str(tmp_path / "wavs"), "--quiet"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert len(warnings) == 1 and warnings[0].endswith("(3 times)")
+
+
+def _vocabulary_model(tmp_path: Path) -> Path:
+    from tests.inference.tiny import tts_checkpoint
+
+    return tts_checkpoint(tmp_path / "vocab.ckpt", word_vocabulary=["one", "two", "three"])
+
+
+def _unseen_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "never" in line]
+
+
+def test_a_text_of_unseen_words_is_one_warning_line_and_still_synthesized(tmp_path, capsys):
+    model = _vocabulary_model(tmp_path)
+    argv = [
+        "synthesize",
+        "--model",
+        str(model),
+        "--text",
+        "Hello, world. One.",
+        "--out",
+        str(tmp_path / "x.wav"),
+    ]
+    assert main(argv) == 0
+    (line,) = _unseen_lines(capsys.readouterr().err)
+    assert line.startswith("speech synthesize: warning: 'Hello, world. One.': 2 of 3 words (67%) never occur")
+    assert "(hello, world)" in line and (tmp_path / "x.wav").is_file()
+    argv = ["synthesize", "--model", str(model), "--text", "One, two.", "--out", str(tmp_path / "y.wav")]
+    assert main(argv) == 0 and _unseen_lines(capsys.readouterr().err) == []
+
+
+def test_a_checkpoint_without_training_words_does_not_check(tmp_path, checkpoints, capsys):
+    argv = ["synthesize", "--model", str(checkpoints["tts"]), "--text", "Hello, world."]
+    assert main([*argv, "--out", str(tmp_path / "x.wav")]) == 0
+    assert _unseen_lines(capsys.readouterr().err) == []
+
+
+def test_a_manifest_sums_up_unseen_word_texts_in_one_line(tmp_path, capsys):
+    manifest = tmp_path / "m.jsonl"
+    texts = {"a": "hello world", "b": "one two", "c": "goodbye moon"}
+    manifest.write_text(
+        "".join(
+            json.dumps({"id": i, "audio": "a.wav", "duration": 1.0, "sample_rate": 22050, "text": t}) + "\n"
+            for i, t in texts.items()
+        )
+    )
+    argv = ["synthesize", "--model", str(_vocabulary_model(tmp_path)), "--manifest", str(manifest)]
+    assert main([*argv, "--out-dir", str(tmp_path / "out"), "--quiet"]) == 0
+    (line,) = _unseen_lines(capsys.readouterr().err)
+    assert line.startswith("speech synthesize: warning: 2 of 3 texts are mostly words the model never saw")
+    assert "'hello world': 2 of 2 words (100%)" in line
+    assert (tmp_path / "out" / "synth.jsonl").is_file()

@@ -99,8 +99,14 @@ def lm_checkpoint(path: Path) -> Path:
     return _save(path, meta, RNNLM(config))
 
 
-def tts_checkpoint(path: Path, speakers: list[str] | None = None) -> Path:
-    """A tiny Tacotron2 (8 mels, 22.05 kHz) that stops after a few frames."""
+def tts_checkpoint(
+    path: Path, speakers: list[str] | None = None, word_vocabulary: list[str] | None = None
+) -> Path:
+    """A tiny Tacotron2 (8 mels, 22.05 kHz) that stops after a few frames.
+
+    ``word_vocabulary`` is stored as the training words when given; without it the checkpoint
+    has none, as those written before the words were stored.
+    """
     torch.manual_seed(0)
     tokenizer = CharTokenizer(SYMBOLS)
     config = Tacotron2Config(
@@ -132,6 +138,8 @@ def tts_checkpoint(path: Path, speakers: list[str] | None = None) -> Path:
         "cmvn": _cmvn(),
         "speakers": list(speakers or []),
     }
+    if word_vocabulary is not None:
+        meta["word_vocabulary"] = sorted(word_vocabulary)
     return _save(path, meta, Tacotron2(config))
 
 

@@ -15,8 +15,12 @@ def test_english_cardinals_with_thousands_separator():
     assert out == "i have twenty-one cats and one thousand, two hundred and thirty-four dogs."
 
 
-def test_years_are_cardinals_and_negative_numbers():
-    assert TextNormalizer("en")("In 1999 it was -5.") == f"in {n2w(1999)} it was minus {n2w(5)}."
+def test_years_and_negative_numbers():
+    assert TextNormalizer("en")("In 1999 it was -5.") == "in nineteen ninety-nine it was minus five."
+    # a thousands separator makes it a cardinal; French reads years as cardinals
+    assert TextNormalizer("en")("1,999") == n2w(1999)
+    assert TextNormalizer("fr")("En 1999") == f"en {n2w(1999, 'fr')}"
+    assert TextNormalizer("de")("Im Jahr 1999") == "im jahr neunzehnhundertneunundneunzig"
 
 
 def test_english_ordinals():
@@ -43,9 +47,9 @@ def test_german_ordinal_before_month_or_lowercase_word():
 def test_decimals():
     assert TextNormalizer("en")("Pi is 3.14.") == "pi is three point one four."
     assert TextNormalizer("en")("It is 2.50") == f"it is {n2w(2)} point {n2w(5)} {n2w(0)}"
-    assert TextNormalizer("fr")("3,5 kg") == "trois virgule cinq kg"
-    assert TextNormalizer("de")("3,5 kg") == "drei komma fünf kg"
-    assert TextNormalizer("de", lowercase=False)("3,5 kg") == "drei Komma fünf kg"
+    assert TextNormalizer("fr")("3,5 kg") == "trois virgule cinq kilogrammes"
+    assert TextNormalizer("de")("3,5 kg") == "drei komma fünf kilogramm"
+    assert TextNormalizer("de", lowercase=False)("3,5 kg") == "drei Komma fünf Kilogramm"
 
 
 def test_french_and_german_thousands():
