@@ -65,6 +65,12 @@ def _add_report_parser(metrics: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--out", default=None, help="report to write (default: EXP_DIR/RESULTS.md; - prints it instead)"
     )
+    report.add_argument(
+        "--normalize",
+        action="store_true",
+        help="wer: score lower-case words without punctuation, numbers spelled out, hyphens as spaces "
+        "(as the asr-peer folders are), so that case and punctuation are not errors",
+    )
     add_output_options(report, json_help="print the scores as one JSON object instead of the report")
     report.set_defaults(func=score_report)
 
@@ -113,6 +119,12 @@ def _add_peer_parser(metrics: argparse._SubParsersAction) -> None:
     peer.add_argument("--manifest", required=True, help="manifest whose audio and texts are scored")
     peer.add_argument("--out", required=True, help="output folder (e.g. EXP/decode_test_pocketsphinx)")
     peer.add_argument("--limit", type=positive_int, help="only the first N utterances of the manifest")
+    peer.add_argument(
+        "--lm-texts",
+        metavar="MANIFEST",
+        help="use a task trigram LM built from this manifest's texts instead of the general LM "
+        "(a domain-tuned peer, e.g. a numbers LM for the mini corpus)",
+    )
     add_output_options(peer, json_help="print the scores as one JSON object")
     peer.set_defaults(func=score_asr_peer)
 
@@ -159,27 +171,63 @@ def score_report(args: argparse.Namespace) -> int:
     sets = sorted(d for d in exp.glob("decode_*") if (d / "hyp.txt").is_file())
     if not sets:
         raise SpeechError(f"{exp}: no decode_*/hyp.txt to score")
-    rows = []
-    for folder in sets:
-        _, refs, hyps = paired(folder / "ref.txt", folder / "hyp.txt")
-        try:
-            scores = (
-                translation_scores(refs, hyps) if args.report_metric == "bleu" else error_rates(refs, hyps)
-            )
-        except ValueError as e:
-            raise SpeechError(f"{folder / 'ref.txt'}: {e}") from None
-        stats = read_stats(folder / "hyp.stats.json", DECODE_STATS)
-        rows.append((folder.name.removeprefix("decode_"), scores, stats))
-    lines = ["# Results", "", f"Experiment: `{exp}`", "", *_table(args.report_metric, rows)]
+    rows = [_score_set(folder, args.report_metric, args.normalize) for folder in sets]
+    training = _training(exp / "model.ckpt")
+    lines = ["# Results", "", f"Experiment: `{exp}`", "", *_training_lines(training)]
+    lines += _table(args.report_metric, rows)
     if args.report_metric == "bleu":
         lines += ["", f"BLEU signature: `{rows[0][1].bleu_signature}`"]
+    elif args.normalize:
+        lines += ["", "Texts scored lower case, without punctuation, numbers spelled out (`--normalize`)."]
     figures = {
         "exp_dir": str(exp),
         "metric": args.report_metric,
+        "normalized": bool(args.normalize and args.report_metric == "wer"),
+        "training": training,
         "sets": [{"set": name, **scores._asdict(), **stats} for name, scores, stats in rows],
     }
     _emit(args, out, "\n".join(lines) + "\n", figures)
     return 0
+
+
+def _score_set(folder: Path, metric: str, normalize: bool) -> tuple[str, tuple, dict]:
+    """One report row: the set's name, its scores and its decoding statistics."""
+    _, refs, hyps = paired(folder / "ref.txt", folder / "hyp.txt")
+    if normalize and metric == "wer":
+        from speech.metrics.intelligibility import normalize_for_wer
+
+        refs, hyps = [normalize_for_wer(t) for t in refs], [normalize_for_wer(t) for t in hyps]
+    try:
+        scores = translation_scores(refs, hyps) if metric == "bleu" else error_rates(refs, hyps)
+    except ValueError as e:
+        raise SpeechError(f"{folder / 'ref.txt'}: {e}") from None
+    return folder.name.removeprefix("decode_"), scores, read_stats(folder / "hyp.stats.json", DECODE_STATS)
+
+
+def _training(model: Path) -> dict | None:
+    """How training ended, from the experiment's ``model.ckpt`` (None without one, or for an old one)."""
+    from speech.checkpoint import load_checkpoint, training_summary
+
+    if not model.is_file():
+        return None
+    return training_summary(load_checkpoint(model))
+
+
+def _training_lines(training: dict | None) -> list[str]:
+    """The report's training line, and a loud warning when the time cap ended training."""
+    from speech.checkpoint import time_cap_warning
+
+    if training is None:
+        return []
+    lines = [
+        f"Training: {training['global_step']} steps ({training['epochs']} full epochs), "
+        f"stopped by {training['stopped_by']}.",
+        "",
+    ]
+    warning = time_cap_warning(training)
+    if warning is not None:
+        lines += [f"**Warning: {warning}.**", ""]
+    return lines
 
 
 def _table(metric: str, rows: list) -> list[str]:
@@ -231,21 +279,26 @@ def score_tts(args: argparse.Namespace) -> int:
 def score_asr_peer(args: argparse.Namespace) -> int:
     """Transcribe ``args.manifest`` with pocketsphinx's general model; write a decode folder; print WER."""
     from speech.cli._decode import one_line, progress_bar
+    from speech.data import read_manifest
     from speech.metrics.peer import peer_utterances, score_peer
 
     utterances = peer_utterances(args.manifest, args.limit)
+    lm_texts = [u.text for u in read_manifest(args.lm_texts) if u.text] if args.lm_texts else []
+    if args.lm_texts and not lm_texts:
+        raise SpeechError(f"{args.lm_texts}: no texts for the language model (--lm-texts)")
     out = check_output_dir(args.out)
     paths = {name: out / name for name in PEER_OUTPUTS}
     for name, path in paths.items():
-        check_output_file(path, name, inputs=(args.manifest,))
+        check_output_file(path, name, inputs=(args.manifest, args.lm_texts or args.manifest))
     with progress_bar(len(utterances), args.quiet) as bar:
-        result = score_peer(utterances, bar.update)
+        result = score_peer(utterances, bar.update, lm_texts)
     for name, texts in (("ref.txt", result.references), ("hyp.txt", result.hypotheses)):
         with atomic_write(paths[name]) as f:
             f.writelines(f"{i}\t{one_line(t)}\n" for i, t in zip(result.ids, texts, strict=True))
     with atomic_write(paths["hyp.stats.json"]) as f:
         json.dump(result.stats, f)
-    figures = {**result.rates._asdict(), "lm": "general"}
+    lm = "general" if not lm_texts else f"task ({len(lm_texts)} texts of {args.lm_texts})"
+    figures = {**result.rates._asdict(), "lm": lm}
     with atomic_write(paths["wer.json"]) as f:
         json.dump(figures, f)
     if args.json:
@@ -254,7 +307,7 @@ def score_asr_peer(args: argparse.Namespace) -> int:
     rates = result.rates
     print(f"WER {100 * rates.wer:.2f}% ({rates.word_errors}/{rates.words} words)")
     print(f"CER {100 * rates.cer:.2f}% ({rates.char_errors}/{rates.chars} characters)")
-    print(f"sentences {rates.sentences}, RTF {result.stats['rtf']:.4f} (pocketsphinx, general LM, 1 thread)")
+    print(f"sentences {rates.sentences}, RTF {result.stats['rtf']:.4f} (pocketsphinx, {lm} LM, 1 thread)")
     return 0
 
 

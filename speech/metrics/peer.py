@@ -19,7 +19,7 @@ from speech.audio import load
 from speech.data import Utterance, read_manifest
 from speech.errors import SpeechError
 from speech.io import check_unique, has_control
-from speech.metrics.intelligibility import SAMPLE_RATE, PocketsphinxRecognizer, normalize_for_wer
+from speech.metrics.intelligibility import SAMPLE_RATE, judge, normalize_for_wer
 from speech.metrics.text import ErrorRates, error_rates
 
 
@@ -63,9 +63,15 @@ def peer_utterances(manifest: str | os.PathLike, limit: int | None = None) -> li
 
 
 def score_peer(
-    utterances: Sequence[Utterance], progress: Callable[[int], object] | None = None
+    utterances: Sequence[Utterance],
+    progress: Callable[[int], object] | None = None,
+    lm_texts: Sequence[str] = (),
 ) -> PeerResult:
-    """Transcribe utterances with pocketsphinx's general model and score them against their texts.
+    """Transcribe utterances with pocketsphinx and score them against their texts.
+
+    The language model is pocketsphinx's general one, or with ``lm_texts`` a task trigram LM
+    built from those texts (e.g. a small-vocabulary corpus's training transcripts, as a
+    domain-tuned peer would be).
 
     Every recording is read (and resampled to pocketsphinx's 16 kHz) before decoding starts, so
     an unreadable one fails before the slow part.
@@ -73,6 +79,7 @@ def score_peer(
     Args:
         utterances: What to transcribe (:func:`peer_utterances`); their ``text`` is the reference.
         progress: Called with 1 after each utterance (a progress bar's ``update``).
+        lm_texts: Texts of a task language model; empty uses the general model.
 
     Returns:
         The transcripts, WER/CER and decoding statistics.
@@ -85,7 +92,7 @@ def score_peer(
     if not any(references):
         raise SpeechError("no reference text to score (every 'text' is empty)")
     waveforms = [load(u.audio, SAMPLE_RATE) for u in utterances]
-    recognizer = PocketsphinxRecognizer.general()
+    recognizer = judge("task" if lm_texts else "general", lm_texts)
     hypotheses = []
     start = time.perf_counter()
     for waveform in waveforms:

@@ -252,3 +252,59 @@ def test_tts_judge_lm_general_needs_no_training_texts(
     assert "| synthesized | 2 | 0.00 |" in report and "| reference | 2 | 0.00 |" in report
     code, _, err = run_cli([*argv, "--judge-lm", "huge"], capsys)
     assert code == 2 and "invalid choice: 'huge'" in err
+
+
+def test_asr_peer_with_a_task_language_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture, flite_manifest: Path
+) -> None:
+    out = tmp_path / "peer"
+    argv = ["score", "asr-peer", "--manifest", str(flite_manifest), "--out", str(out), "--limit", "3"]
+    code, text, _ = run_cli([*argv, "--lm-texts", str(flite_manifest), "--quiet"], capsys)
+    figures = json.loads((out / "wer.json").read_text())
+    assert code == 0 and figures["lm"].startswith("task (") and str(flite_manifest) in figures["lm"]
+    assert figures["wer"] == 0.0  # an LM of exactly these sentences
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    code, _, err = run_cli([*argv, "--lm-texts", str(empty)], capsys)
+    assert_one_line_error(code, err, "empty.jsonl")
+
+
+def test_report_normalize_scores_words_not_case_or_punctuation(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    exp = _experiment(tmp_path)
+    (exp / "decode_dev" / "ref.txt").write_text("a\tThe cat sat, on 2 mats.\nb\tGood-bye!\n")
+    (exp / "decode_dev" / "hyp.txt").write_text("a\tthe Cat sat on two mats\nb\tgood bye\n")
+    argv = ["score", "report", "--exp-dir", str(exp), "--out", "-"]
+    code, raw, _ = run_cli(argv, capsys)
+    assert code == 0 and "| dev | 2 | 0.00 |" not in raw
+    code, normalized, _ = run_cli([*argv, "--normalize"], capsys)
+    assert code == 0 and "| dev | 2 | 0.00 | 0.00 |" in normalized and "--normalize" in normalized
+
+
+@pytest.mark.parametrize("stopped_by", ["max_steps", "max_minutes", None])
+def test_report_says_how_training_ended(tmp_path: Path, capsys: pytest.CaptureFixture, stopped_by) -> None:
+    import torch
+
+    exp = _experiment(tmp_path)
+    model = {"speech": {"task": "asr", "format_version": 1}, "state_dict": {}}
+    if stopped_by is not None:
+        model["training"] = {
+            "global_step": 40,
+            "epochs": 2,
+            "stopped_by": stopped_by,
+            "max_steps": 100,
+            "max_epochs": -1,
+            "max_minutes": 1.5,
+        }
+    torch.save(model, exp / "model.ckpt")
+    code, _, _ = run_cli(["score", "report", "--exp-dir", str(exp)], capsys)
+    report = (exp / "RESULTS.md").read_text()
+    assert code == 0 and "| dev | 2 |" in report
+    if stopped_by is None:  # a model from before the summary existed
+        assert "Training:" not in report
+        return
+    assert f"Training: 40 steps (2 full epochs), stopped by {stopped_by}." in report
+    assert ("**Warning: training stopped at the trainer.max_minutes=1.5 time cap" in report) == (
+        stopped_by == "max_minutes"
+    )

@@ -37,11 +37,14 @@ def test_all_stages_then_rerun_skips(tmp_path):
     exp = tmp_path / "exp"
     results = (exp / "RESULTS.md").read_text()
     assert "| dev | 2 |" in results and "| test | 2 |" in results and "RTF" in results
+    for row in ("test_unseen", "test_pocketsphinx", "test_unseen_pocketsphinx"):
+        assert f"| {row} | 2 |" in results, results
     assert (exp / "model.ckpt").is_file()
     assert len((exp / "decode_test" / "hyp.txt").read_text().splitlines()) == 2
     again = run(tmp_path)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 7  # 0, 1 (tokenizer, CMVN), 2, 3 (dev, test), 4
+    # 0, 1 (tokenizer, CMVN), 2, 3 (dev, test, test_unseen and the peer on the last two), 4
+    assert again.stdout.count("up to date, skipped") == 10
     only_score = run(tmp_path, "--stage", "4", "--stop-stage", "4")
     assert only_score.returncode == 0 and "stage 0" not in only_score.stdout
 
