@@ -17,12 +17,14 @@
 # Environment: DATA_DIR (default recipes/ding/asr/data), CORPUS_OPTS (extra `speech prepare ding`
 #   options, e.g. --voices, --unseen-voices), VOCAB_SIZE (SentencePiece pieces, default 500),
 #   LM_CONFIG (default conf/lm.yaml), DECODE_OPTS (default "--lm-weight 0.3", tuned on dev).
+#   TRAIN_OPTS: extra training config overrides, KEY=VALUE words (e.g. trainer.num_threads=1).
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../lib/recipe.sh"
 exp_dir="${exp_dir:-$here/exp}"
 config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$here/data}"
 split_words corpus_opts "${CORPUS_OPTS:-}"
+split_words train_opts "${TRAIN_OPTS:-}"
 split_words decode_opts "${DECODE_OPTS:---lm-weight 0.3}"
 vocab="${VOCAB_SIZE:-500}"
 lm_config="${LM_CONFIG:-$here/conf/lm.yaml}"
@@ -49,7 +51,7 @@ run_stage 3 "train" --resumable \
   --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
   speech train asr --config "$config" --exp-dir "$exp_dir" --set \
     data.train="$corpus/train.jsonl" data.dev="$corpus/dev.jsonl" \
-    data.tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json"
+    data.tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json" "${train_opts[@]}"
 
 for set in dev test test_unseen; do
   [[ -f "$corpus/$set.jsonl" ]] || continue  # test_unseen: none with --unseen-voices ''
@@ -67,4 +69,4 @@ for set in test test_unseen; do
 done
 
 run_stage 6 "score" --inputs "$exp_dir/decode_dev" "$exp_dir/decode_test" --outputs "$exp_dir/RESULTS.md" -- \
-  speech score report --exp-dir "$exp_dir"
+  speech score report --exp-dir "$exp_dir" --normalize

@@ -15,6 +15,7 @@
 # Defaults: DIR = recipes/ding/tts/exp, FILE = conf/train.yaml (CPU; conf/train_gpu.yaml for one GPU).
 # Environment: DATA_DIR (default recipes/ding/tts/data), CORPUS_OPTS (extra `speech prepare ding`
 #   options, e.g. --tts-train N), ASR_MODEL (default the ding ASR recipe's model).
+#   TRAIN_OPTS: extra training config overrides, KEY=VALUE words (e.g. trainer.num_threads=1).
 # Finished stages are skipped on a rerun unless their inputs or config changed.
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../lib/recipe.sh"
@@ -22,6 +23,7 @@ exp_dir="${exp_dir:-$here/exp}"
 config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$here/data}"
 split_words corpus_opts "${CORPUS_OPTS:-}"
+split_words train_opts "${TRAIN_OPTS:-}"
 asr_model="${ASR_MODEL:-$(dirname "$here")/asr/exp/model.ckpt}"
 tts="$data/corpus/tts"
 
@@ -40,7 +42,7 @@ run_stage 2 "train" --resumable \
   --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
   speech train tts --config "$config" --exp-dir "$exp_dir" --set \
     data.train="$tts/train.jsonl" data.dev="$tts/dev.jsonl" \
-    data.tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json"
+    data.tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json" "${train_opts[@]}"
 
 run_stage 3 "synthesize test" --inputs "$exp_dir/model.ckpt" "$tts/test.jsonl" \
   --outputs "$exp_dir/synth_test" "$exp_dir/synth_test/synth.jsonl" -- \
