@@ -231,12 +231,20 @@ def _summary(trainer: L.Trainer, config: TrainerConfig) -> dict:
         stopped_by = "max_minutes" if config.max_minutes is not None else "max_epochs"
     return {
         "global_step": int(trainer.global_step),
-        "epochs": int(trainer.current_epoch),
+        "epochs": _full_epochs(trainer),
         "stopped_by": stopped_by,
         "max_steps": config.max_steps,
         "max_epochs": config.max_epochs,
         "max_minutes": config.max_minutes,
     }
+
+
+def _full_epochs(trainer: L.Trainer) -> int:
+    """Whole passes over the training data; Lightning counts an epoch cut short by max_steps as done."""
+    batches = trainer.num_training_batches
+    if not isinstance(batches, int) or batches < 1:  # inf for an iterable of unknown length
+        return int(trainer.current_epoch)
+    return trainer.global_step // batches
 
 
 def _interrupted(signum: int, run: _Run) -> TrainingInterruptedError:

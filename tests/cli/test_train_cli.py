@@ -75,6 +75,7 @@ def test_a_step_capped_run_stops_at_the_step_count_and_says_so(asr_data, tmp_pat
     model = torch.load(exp / "model.ckpt", weights_only=True)
     training = training_summary(model)
     assert training["stopped_by"] == "max_steps" and training["global_step"] == 3
+    assert training["epochs"] == 1  # 2 batches an epoch: the second epoch was cut short
     assert time_cap_warning(training) is None
     assert torch.load(exp / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 3
 

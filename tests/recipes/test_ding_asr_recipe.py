@@ -16,7 +16,7 @@ RUN = Path("recipes/ding/asr/run.sh")
 CONF = Path("recipes/ding/asr/conf")
 
 
-def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def run(tmp_path: Path, *args: str, config: str = "smoke.yaml", exp: str = "exp", **env_overrides: str):
     dictionary = tmp_path / "de-en"
     dictionary.write_text(FIXTURE, encoding="utf-8")
     env = dict(os.environ)
@@ -29,7 +29,8 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env["LM_CONFIG"] = str(CONF / "lm_smoke.yaml")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
     env["PYTHON"] = sys.executable
-    command = ["bash", str(RUN), "--config", str(CONF / "smoke.yaml"), "--exp-dir", str(tmp_path / "exp")]
+    env.update(env_overrides)
+    command = ["bash", str(RUN), "--config", str(CONF / config), "--exp-dir", str(tmp_path / exp)]
     return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=900)
 
 
@@ -51,6 +52,12 @@ def test_all_stages_on_a_fixture_dictionary_then_rerun_skips(tmp_path):
     again = run(tmp_path)
     assert again.returncode == 0
     assert again.stdout.count("up to date, skipped") == 11  # 0, 1 (x2), 2, 3, 4 (x3), 5 (x2), 6
+    # the GPU config, dry-run on the CPU: full sizes, bf16 autocast, one step
+    cpu = "trainer.accelerator=cpu trainer.max_steps=1 data.num_workers=0"
+    stage = ("--stage", "3", "--stop-stage", "3")
+    gpu = run(tmp_path, *stage, config="train_gpu.yaml", exp="gpu", TRAIN_OPTS=cpu)
+    assert gpu.returncode == 0, gpu.stdout[-2000:] + gpu.stderr[-3000:]
+    assert (tmp_path / "gpu" / "model.ckpt").is_file()
 
 
 def test_configs_load():
