@@ -16,7 +16,7 @@
 # for one GPU). Finished stages are skipped on a rerun unless their inputs or config changed.
 # Environment: DATA_DIR (default recipes/ding/asr/data), CORPUS_OPTS (extra `speech prepare ding`
 #   options, e.g. --voices, --unseen-voices), VOCAB_SIZE (SentencePiece pieces, default 500),
-#   LM_CONFIG (default conf/lm.yaml), DECODE_OPTS (default "--lm-weight 0.3", tuned on dev).
+#   LM_CONFIG (default conf/lm.yaml), DECODE_OPTS (default "--lm-weight 0.2", tuned on dev).
 #   TRAIN_OPTS: extra training config overrides, KEY=VALUE words (e.g. trainer.num_threads=1).
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../lib/recipe.sh"
@@ -25,7 +25,7 @@ config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$here/data}"
 split_words corpus_opts "${CORPUS_OPTS:-}"
 split_words train_opts "${TRAIN_OPTS:-}"
-split_words decode_opts "${DECODE_OPTS:---lm-weight 0.3}"
+split_words decode_opts "${DECODE_OPTS:---lm-weight 0.2}"
 vocab="${VOCAB_SIZE:-500}"
 lm_config="${LM_CONFIG:-$here/conf/lm.yaml}"
 corpus="$data/corpus"
