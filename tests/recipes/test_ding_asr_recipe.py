@@ -10,6 +10,7 @@ import pytest
 from speech.config import from_dict, load_yaml
 from speech.tasks.asr import ASRConfig
 from speech.tasks.lm import LMTrainConfig
+from speech.tasks.st import STConfig
 from tests.data_prep.test_ding import FIXTURE
 
 RUN = Path("recipes/ding/asr/run.sh")
@@ -69,9 +70,11 @@ def test_configs_load():
     train = from_dict(ASRConfig, load_yaml(CONF / "train.yaml"), "train")
     assert train.trainer.max_steps > 0 and train.trainer.accelerator != "gpu"
     gpu = from_dict(ASRConfig, load_yaml(CONF / "train_gpu.yaml"), "train_gpu")
-    st = load_yaml("recipes/ding/st/conf/train.yaml")
+    st = load_yaml("recipes/ding/st/conf/train_gpu.yaml")
     for key in ("hidden_size", "n_layers", "n_pyramid", "conv_channels"):  # ASR_MODEL can start ST
         assert getattr(gpu.model.listener, key) == st["model"]["listener"][key]
+    st_cpu = from_dict(STConfig, load_yaml("recipes/ding/st/conf/train.yaml"), "st")
+    assert st_cpu.model.listener == train.model.listener and st_cpu.features == train.features
     for name in ("lm", "lm_smoke"):
         from_dict(LMTrainConfig, load_yaml(CONF / f"{name}.yaml"), name)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Direct speech translation on the ding corpus: English sentences from Debian's Ding dictionary,
-# spoken by flite, translated into German text. conf/train.yaml is sized for one GPU;
-# conf/smoke.yaml runs every stage on a CPU in a few minutes.
+# spoken by flite and espeak-ng voices, translated into German text. conf/train.yaml is the CPU
+# config (the encoder initialised from the ding ASR model), conf/train_gpu.yaml is sized for one
+# GPU; conf/smoke.yaml runs every stage on a CPU in a few minutes.
 #
 # Usage: recipes/ding/st/run.sh [--stage N] [--stop-stage M] [--exp-dir DIR] [--config FILE]
 #   0 prepare the ding corpus        -> data/corpus/{train,dev,test}.jsonl
@@ -13,7 +14,8 @@
 # Defaults: DIR = recipes/ding/st/exp, FILE = conf/train.yaml.
 # Environment: DATA_DIR (default recipes/ding/st/data), CORPUS_OPTS (extra `speech prepare ding`
 #   options), VOCAB_SIZE (SentencePiece pieces of each tokenizer, default 1000), ASR_MODEL (an ASR
-#   checkpoint with the config's features and listener sizes whose encoder initialises the model).
+#   checkpoint with the config's features and listener sizes whose encoder initialises the model;
+#   default recipes/ding/asr/exp/model.ckpt when it exists; ASR_MODEL= trains from scratch).
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../lib/recipe.sh"
 exp_dir="${exp_dir:-$here/exp}"
@@ -36,8 +38,10 @@ run_stage 1 "target tokenizer" --inputs "$data/corpus/train.jsonl" --outputs "$d
 run_stage 1 "CMVN stats" --inputs "$data/corpus/train.jsonl" --outputs "$data/cmvn.json" -- \
   speech prepare cmvn --manifest "$data/corpus/train.jsonl" --out "$data/cmvn.json"
 
+asr_model="${ASR_MODEL-}"  # given: used (a missing file is an error); unset: the ding ASR model if trained
+[[ -n "${ASR_MODEL+set}" || ! -f "$(dirname "$here")/asr/exp/model.ckpt" ]] || asr_model="$(dirname "$here")/asr/exp/model.ckpt"
 init=()
-[[ -z "${ASR_MODEL:-}" ]] || init=(--init-encoder-from "$ASR_MODEL")
+[[ -z "$asr_model" ]] || init=(--init-encoder-from "$asr_model")
 run_stage 2 "train" --resumable --inputs "$config" "$data/corpus/train.jsonl" "$data/corpus/dev.jsonl" \
     "$data/source_tokenizer.json" "$data/target_tokenizer.json" "$data/cmvn.json" "${init[@]:1}" \
   --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
