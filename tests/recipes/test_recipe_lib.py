@@ -16,7 +16,7 @@ RECIPES = sorted(p.parent.relative_to(ROOT / "recipes").as_posix() for p in ROOT
 # A folder name that breaks a '...'-quoted string and runs commands if it is ever evaluated as code.
 HOSTILE = 'it\'s $(touch PWNED) `touch PWNED_TICK`; touch PWNED_SEMI & "q"'
 # Where stage 0 of each recipe writes the training manifest that stage 1 reads, under DATA_DIR.
-TRAIN_MANIFEST = {"mini/tts": "corpus/tts/train.jsonl"}
+TRAIN_MANIFEST = {"mini/tts": "corpus/tts/train.jsonl", "ding/tts": "corpus/tts/train.jsonl"}
 TEXTS = [
     "one two three",
     "four five six",
