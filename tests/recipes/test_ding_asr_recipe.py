@@ -1,8 +1,5 @@
 """Smoke run of every stage of recipes/ding/asr on a fixture dictionary and the CPU smoke configs."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,28 +8,22 @@ from speech.config import from_dict, load_yaml
 from speech.tasks.asr import ASRConfig
 from speech.tasks.lm import LMTrainConfig
 from speech.tasks.st import STConfig
-from tests.data_prep.test_ding import FIXTURE
+from tests.recipes.ding_runner import run_ding
 
-RUN = Path("recipes/ding/asr/run.sh")
 CONF = Path("recipes/ding/asr/conf")
 
 
-def run(tmp_path: Path, *args: str, config: str = "smoke.yaml", exp: str = "exp", **env_overrides: str):
-    dictionary = tmp_path / "de-en"
-    dictionary.write_text(FIXTURE, encoding="utf-8")
-    env = dict(os.environ)
-    env["DATA_DIR"] = str(tmp_path / "data")
-    env["CORPUS_OPTS"] = (
-        f"--dictionary {dictionary} --max-pairs 8 --dev 2 --test 2 --voices slt,en-us+m3 "
-        "--unseen-voices festival:ked_diphone --jobs 2 --quiet"
+def run(tmp_path: Path, *args: str, config: str = "smoke.yaml", exp: str = "exp", **env: str):
+    defaults = {"VOCAB_SIZE": "40", "LM_CONFIG": str(CONF / "lm_smoke.yaml")}
+    return run_ding(
+        "asr",
+        tmp_path,
+        "--voices slt,en-us+m3 --unseen-voices festival:ked_diphone",
+        *args,
+        config=config,
+        exp=exp,
+        **{**defaults, **env},
     )
-    env["VOCAB_SIZE"] = "40"
-    env["LM_CONFIG"] = str(CONF / "lm_smoke.yaml")
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    env.update(env_overrides)
-    command = ["bash", str(RUN), "--config", str(CONF / config), "--exp-dir", str(tmp_path / exp)]
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=900)
 
 
 @pytest.mark.slow  # about a minute: flite, espeak-ng, festival, LM and recognizer training, decoding

@@ -1,35 +1,27 @@
 """Smoke run of every stage of recipes/ding/tts on a fixture dictionary and the CPU smoke config."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from speech.config import from_dict, load_yaml
 from speech.tasks.tts import TTSConfig
-from tests.data_prep.test_ding import FIXTURE
+from tests.recipes.ding_runner import run_ding
 
-RUN = Path("recipes/ding/tts/run.sh")
 CONF = Path("recipes/ding/tts/conf")
 
 
-def run(tmp_path: Path, *args: str, config: str = "smoke.yaml", exp: str = "exp", **env_overrides: str):
-    dictionary = tmp_path / "de-en"
-    dictionary.write_text(FIXTURE, encoding="utf-8")
-    env = dict(os.environ)
-    env["DATA_DIR"] = str(tmp_path / "data")
-    env["CORPUS_OPTS"] = (
-        f"--dictionary {dictionary} --max-pairs 8 --dev 2 --test 2 --tts-train 4 --tts-dev 2 "
-        "--tts-test 2 --jobs 2 --quiet"
+def run(tmp_path: Path, *args: str, config: str = "smoke.yaml", exp: str = "exp", **env: str):
+    defaults = {"ASR_MODEL": str(tmp_path / "none")}
+    return run_ding(
+        "tts",
+        tmp_path,
+        "--tts-train 4 --tts-dev 2 --tts-test 2",
+        *args,
+        config=config,
+        exp=exp,
+        **{**defaults, **env},
     )
-    env["ASR_MODEL"] = str(tmp_path / "none")
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    env.update(env_overrides)
-    command = ["bash", str(RUN), "--config", str(CONF / config), "--exp-dir", str(tmp_path / exp)]
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=900)
 
 
 @pytest.mark.slow  # about a minute: flite, espeak-ng phonemes, training, synthesis, pocketsphinx
