@@ -1,0 +1,36 @@
+"""bench/gpu.sh, the prepared GPU check, in its CPU dry-run mode (GPU_SMOKE=1) on the fixture
+Ding dictionary: it must build the corpus, train, decode the three sets and report, so that the
+script a lent GPU machine runs has not rotted since it last ran there."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from tests.data_prep.test_ding import FIXTURE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_gpu_script_dry_run_trains_decodes_and_reports(tmp_path: Path) -> None:
+    dictionary = tmp_path / "de-en"
+    dictionary.write_text(FIXTURE, encoding="utf-8")
+    out = tmp_path / "out"
+    env = dict(os.environ)
+    env.update(
+        GPU_SMOKE="1",
+        OUT=str(out),
+        WORK=str(tmp_path / "work"),
+        JOBS="1",
+        SMOKE_CORPUS_OPTS=f"--dictionary {dictionary} --max-pairs 8 --dev 2 --test 2",
+    )
+    result = subprocess.run(
+        ["bash", str(ROOT / "bench" / "gpu.sh")], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = (out / "RESULTS.md").read_text(encoding="utf-8")
+    for split in ("dev", "test", "test_unseen"):
+        assert f"| {split} | 2 |" in report, report
+    assert json.loads((out / "training.json").read_text(encoding="utf-8"))["global_step"] == 3
+    assert (out / "hyp_test_unseen.txt").read_text(encoding="utf-8").count("\n") == 2
+    assert "done" in (out / "gpu.log").read_text(encoding="utf-8")
