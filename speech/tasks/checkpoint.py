@@ -97,6 +97,12 @@ class ResumeState(L.Callback):
       when it is stopped by SIGTERM (one process only: under DDP the step checkpoints cover it),
       and every ``every_n_steps`` steps.
     * The loop position of a loaded checkpoint normalised (:func:`restart_position`).
+    * The logged step of a run resumed at an epoch's start kept in line with the steps trained.
+      With a step limit Lightning always restarts its loops from a checkpoint's counters; when
+      they say "after a batch" (``restarted_on_last``) and the epoch is at batch 0, the
+      validation check of batch -1 fires, so Lightning runs one iteration that trains nothing
+      (it skips the validation it believes done) and yet counts a step for the loggers: every
+      later step would be logged one too high.
 
     Args:
         last: Path of ``last.ckpt``.
@@ -108,6 +114,8 @@ class ResumeState(L.Callback):
         self.every_n_steps = every_n_steps
         self._saved_step: int | None = None
         self._rng: dict[str, Any] | None = None
+        self._resumed = False
+        self._logged_steps: int | None = None
 
     def state_dict(self) -> dict[str, Any]:
         """The generators' states at the moment the checkpoint is written."""
@@ -122,6 +130,7 @@ class ResumeState(L.Callback):
         loops = checkpoint.get("loops", {}).get("fit_loop")
         if isinstance(loops, dict):
             restart_position(loops)
+        self._resumed = True
 
     def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict) -> None:
         """Remember the step saved, and flush the loggers so the metric history matches the checkpoint."""
@@ -130,10 +139,18 @@ class ResumeState(L.Callback):
             logger.save()
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Restore the generators of a resumed run."""
+        """Restore the generators of a resumed run, and note the step count its loggers resume from."""
         if self._rng is not None:
             set_rng_states(self._rng)
             self._rng = None
+        if self._resumed and trainer.fit_loop.epoch_loop.restarted_on_last:
+            self._logged_steps = trainer.fit_loop.epoch_loop._batches_that_stepped
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        """Undo a step counted before a resumed run's first batch (see the class): none was trained."""
+        if self._logged_steps is not None:
+            trainer.fit_loop.epoch_loop._batches_that_stepped = self._logged_steps
+            self._logged_steps = None
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         """Write ``last`` every ``every_n_steps`` steps (an epoch's last batch is saved at its end)."""
@@ -144,12 +161,12 @@ class ResumeState(L.Callback):
             and step != self._saved_step
             and not trainer.fit_loop.epoch_loop.batch_progress.is_last_batch
         ):
-            trainer.save_checkpoint(self.last)
+            trainer.save_checkpoint(self.last, weights_only=False)  # a full, resumable checkpoint
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Write ``last`` when training stopped after the last checkpoint (a step or time limit)."""
         if trainer.global_step > 0 and trainer.global_step != self._saved_step:
-            trainer.save_checkpoint(self.last)
+            trainer.save_checkpoint(self.last, weights_only=False)  # a full, resumable checkpoint
 
     def on_exception(
         self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
@@ -163,7 +180,7 @@ class ResumeState(L.Callback):
             and trainer.global_step > 0
             and trainer.global_step != self._saved_step
         ):
-            trainer.save_checkpoint(self.last)
+            trainer.save_checkpoint(self.last, weights_only=False)  # a full, resumable checkpoint
 
 
 class HistoryCSVLogger(CSVLogger):

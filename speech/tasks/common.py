@@ -128,10 +128,24 @@ class TrainerConfig:
         check_choice(self, "strategy", ("auto", "ddp"))
 
 
-def build_optimizer(module: L.LightningModule, config: OptimConfig) -> dict:
-    """Adam + warm-up/exponential-decay schedule stepped every batch, in Lightning's format."""
+def build_optimizer(module: L.LightningModule, config: OptimConfig, epoch_batches: int | None = None) -> dict:
+    """Adam + warm-up/exponential-decay schedule stepped every batch, in Lightning's format.
+
+    Args:
+        module: The module being trained (its trainer's limits size the schedule).
+        config: The optimiser settings.
+        epoch_batches: Batches in the first epoch, when the module knows them. Without it the
+            schedule is sized with ``trainer.estimated_stepping_batches``, which makes Lightning set
+            up and start iterating the training loader before a resumed run's loops are restored
+            (see :func:`stepping_batches`).
+    """
     opt = torch.optim.AdamW(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    total = max(int(module.trainer.estimated_stepping_batches), config.warmup_steps + 1)
+    trainer = module.trainer
+    if epoch_batches is None:
+        total = trainer.estimated_stepping_batches
+    else:
+        total = stepping_batches(trainer, epoch_batches)
+    total = max(int(total), config.warmup_steps + 1)
     decay_steps = total - config.warmup_steps
     rate = math.log(config.final_lr_ratio) / decay_steps
 
@@ -142,6 +156,22 @@ def build_optimizer(module: L.LightningModule, config: OptimConfig) -> dict:
 
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+
+def stepping_batches(trainer: L.Trainer, epoch_batches: int) -> int | float:
+    """Lightning's ``trainer.estimated_stepping_batches`` for a first epoch of ``epoch_batches`` batches.
+
+    The same number, without the property's side effect: when the training loader is not set up
+    yet, Lightning sets it up and creates its iterator on the spot. ``configure_optimizers`` runs
+    before a resumed run's loop progress is restored, so that loader is positioned at the first
+    batch of epoch 0, and Lightning keeps that iterator when the run resumes inside epoch 0 (it
+    sets the loader up again only for another epoch): the epoch's first batches are trained
+    twice. Batch limits (``limit_train_batches``) are not applied.
+    """
+    if trainer.max_epochs == -1:
+        return float("inf") if trainer.max_steps == -1 else trainer.max_steps
+    steps = math.ceil(epoch_batches / trainer.accumulate_grad_batches) * max(trainer.max_epochs, 1)
+    return min(steps, trainer.max_steps) if trainer.max_steps != -1 else steps
 
 
 def default_precision(accelerator: str) -> str:
@@ -279,7 +309,8 @@ def trainer_position(trainer: L.Trainer) -> tuple[int, int]:
     """The epoch a trainer is about to run and how many of its batches a resumed run already trained.
 
     Read when Lightning asks for the training loader: after it restored a checkpoint's loops,
-    before it iterates.
+    before it iterates, as long as nothing asks for the loader earlier (:func:`stepping_batches`;
+    :meth:`BucketedTask.on_train_start` checks it).
     """
     fit = trainer.fit_loop
     skip = fit.epoch_loop.batch_progress.current.processed if fit.restarting else 0
@@ -351,8 +382,33 @@ class BucketedTask(L.LightningModule):
         return self._loader(self.config.data.dev, False)
 
     def configure_optimizers(self) -> dict:
-        """AdamW with warm-up and exponential decay."""
-        return build_optimizer(self, self.config.optim)
+        """AdamW with warm-up and exponential decay, sized from the batch count of epoch 0.
+
+        The count is read from the training loader without handing it to Lightning, which sets it
+        up only once a resumed run's loop progress is restored (:func:`stepping_batches`).
+        """
+        loader = self._loader(self.config.data.train, True)
+        position_loader(loader, 0)
+        return build_optimizer(self, self.config.optim, len(loader))
+
+    def on_train_start(self) -> None:
+        """Check that the training loader was positioned from the trainer's restored progress.
+
+        Raises:
+            RuntimeError: The loader was set up at another position (before a checkpoint's loops were
+                restored, say), so a resumed run would train batches again or leave some out.
+        """
+        loader = self.__dict__.get("_bucketed_loaders", {}).get(True)
+        sampler = getattr(loader, "batch_sampler", None)
+        if not isinstance(sampler, LengthBucketSampler):
+            return
+        expected = trainer_position(self.trainer)
+        if (sampler.epoch, sampler.skip) != expected:
+            raise RuntimeError(
+                f"the training loader starts at epoch {sampler.epoch}, batch {sampler.skip}, but training "
+                f"resumes at epoch {expected[0]}, batch {expected[1]}: it was set up before the "
+                "checkpoint's loop progress was restored"
+            )
 
 
 def training_front_end(features: LogMelConfig, cmvn: CMVNStats | None) -> tuple[LogMel, GlobalCMVN]:

@@ -2,9 +2,10 @@
 
 Nothing is written to the experiment folder until the config, the inputs and the trainer
 settings have been checked. A rerun resumes from ``checkpoints/last.ckpt`` (checked, and read
-weights-only, before training starts). SIGTERM or a first Ctrl-C stops training after the
-current batch, writes ``last.ckpt`` and raises :class:`TrainingInterruptedError`, so the command
-exits non-zero and a rerun resumes.
+weights-only, before training starts) when its config trains the same way as ``config.yaml``
+says the experiment did (only :data:`RESUMABLE_KEYS` may differ, a longer step limit say).
+SIGTERM or a first Ctrl-C stops training after the current batch, writes ``last.ckpt`` and
+raises :class:`TrainingInterruptedError`, so the command exits non-zero and a rerun resumes.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import lightning as L
+import yaml
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from speech.checkpoint import load_checkpoint, time_cap_warning
-from speech.config import apply_overrides, from_dict, load_yaml, save_yaml, to_dict
+from speech.config import _show, apply_overrides, from_dict, load_yaml, save_yaml, to_dict
 from speech.data import read_manifest
 from speech.errors import ConfigError, SpeechError
 from speech.features import CMVNStats
@@ -31,6 +33,26 @@ from speech.io import check_output_dir
 from speech.tasks.checkpoint import export_model
 from speech.tasks.common import TrainerConfig, build_trainer, last_checkpoint
 from speech.text import load_tokenizer
+
+#: Config keys a resumed run may change: how long it trains, how fast, how verbosely, how often it
+#: logs, checkpoints and validates, and how validation decodes or synthesizes (also the exported
+#: model's defaults). Every other key changes the training itself, so a run resumed under another
+#: value would continue a checkpoint that was not made with it.
+RESUMABLE_KEYS = frozenset(
+    {
+        "trainer.max_epochs",
+        "trainer.max_steps",
+        "trainer.max_minutes",
+        "trainer.num_threads",
+        "trainer.progress_bar",
+        "trainer.log_every_n_steps",
+        "trainer.checkpoint_every_n_steps",
+        "trainer.check_val_every_n_epoch",
+        "data.num_workers",
+        "data.synth_items",
+    }
+)
+RESUMABLE_SECTIONS = ("search.", "inference.")
 
 
 class TrainingInterruptedError(SpeechError):
@@ -156,11 +178,14 @@ def _prepare(config, exp_dir: Path, task_name: str) -> _Run:
     """Check the resume checkpoint, the trainer settings and the folder; then write ``config.yaml``.
 
     Raises:
-        SpeechError: A bad ``last.ckpt`` (with how to start over), rejected trainer settings, or an
+        SpeechError: A bad ``last.ckpt`` or a config that trains differently from the one the
+            experiment started with (both with how to start over), rejected trainer settings, or an
             experiment folder that cannot be written.
     """
     resume = last_checkpoint(exp_dir)
     resume_step = _check_resume(resume, exp_dir, task_name) if resume is not None else None
+    if resume is not None:
+        _check_same_config(config, exp_dir)
     _quiet_lightning()
     trainer = build_trainer(config.trainer, exp_dir, config.optim.grad_clip, "val/loss", resume_step)
     check_output_dir(exp_dir, "experiment folder")
@@ -179,6 +204,48 @@ def _check_resume(path: Path, exp_dir: Path, task_name: str) -> int:
     if not isinstance(ckpt.get("loops"), dict) or not isinstance(step, int):
         raise SpeechError(f"cannot resume: {path}: not a training checkpoint (no loop state); {start_over}")
     return step
+
+
+def _check_same_config(config, exp_dir: Path) -> None:
+    """Refuse to resume under a config whose training differs from the one ``exp_dir/config.yaml`` records.
+
+    Keys in :data:`RESUMABLE_KEYS` and :data:`RESUMABLE_SECTIONS` may change; keys that only one
+    of the two configs has (written by another version) are not compared.
+
+    Raises:
+        ConfigError: The differing keys with both values, and how to start over (one line).
+    """
+    path = exp_dir / "config.yaml"
+    if not path.is_file():
+        return
+    start_over = f"use a new --exp-dir or delete {exp_dir / 'checkpoints'} to start over"
+    try:
+        before = _flat(load_yaml(path))
+    except ConfigError as e:
+        raise ConfigError(f"cannot resume: {e}; {start_over}") from None
+    now = _flat(yaml.safe_load(yaml.safe_dump(to_dict(config))))  # tuples as lists, as in the file
+    changed = [
+        key
+        for key, value in now.items()
+        if key in before
+        and before[key] != value
+        and key not in RESUMABLE_KEYS
+        and not key.startswith(RESUMABLE_SECTIONS)
+    ]
+    if changed:
+        keys = ", ".join(f"{key} ({_show(before[key])} -> {_show(now[key])})" for key in changed)
+        raise ConfigError(f"{path} differs from this run's config in {keys}; {start_over}")
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested mapping as ``{"section.key": value}``."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _fit(task: L.LightningModule, run: _Run) -> Path:

@@ -171,3 +171,25 @@ def test_a_duration_limit_that_leaves_nothing_is_one_line(asr_data, tmp_path, ca
     assert main([*argv, "data.max_duration=0.001"]) == 2
     line = one_line(capsys.readouterr().err)
     assert str(asr_data["train"]) in line and "data.max_duration=0.001" in line
+
+
+def test_resume_refuses_a_config_that_trains_differently(asr_data, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    argv = ["train", "asr", "--exp-dir", str(exp), *SMOKE, *data_overrides(asr_data)]
+    assert main([*argv, "trainer.max_steps=1"]) == 0
+    last, config = exp / "checkpoints" / "last.ckpt", exp / "config.yaml"
+    saved, recorded = last.read_bytes(), config.read_text()
+    capsys.readouterr()
+    assert main([*argv, "trainer.max_steps=2", "optim.lr=0.002", "data.max_seconds=10"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line == (
+        f"speech train: error: {config} differs from this run's config in data.max_seconds (20 -> 10), "
+        f"optim.lr (0.001 -> 0.002); use a new --exp-dir or delete {exp / 'checkpoints'} to start over"
+    )
+    assert last.read_bytes() == saved and config.read_text() == recorded
+    # the settings that only say how long, how fast and how verbosely to train may change
+    safe = ["trainer.max_steps=2", "trainer.num_threads=2", "trainer.log_every_n_steps=1"]
+    assert main([*argv, *safe, "search.beam_size=3", "--quiet"]) == 0
+    assert f"resuming from {last}" in capsys.readouterr().out
+    assert torch.load(last, weights_only=True)["global_step"] == 2
+    assert yaml.safe_load(config.read_text())["trainer"]["max_steps"] == 2

@@ -66,6 +66,24 @@ def test_ddp_ranks_get_disjoint_shares_of_equal_length(replicas):
     assert set(covered) == set(range(len(lens)))
 
 
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_a_new_sampler_resumes_an_epoch_at_any_batch(replicas):
+    # A resumed run positions a new sampler: its epoch order must not depend on the epochs the sampler
+    # went through before, and skipping k batches must give batches k.. of the uninterrupted order.
+    lens = lengths(80)
+    straight = LengthBucketSampler(lens, 20.0, seed=5, num_replicas=replicas, rank=replicas - 1)
+    epochs = []
+    for epoch in range(3):
+        straight.set_epoch(epoch)
+        epochs.append(list(straight))
+    for epoch, batches in enumerate(epochs):
+        for skip in range(len(batches) + 1):
+            resumed = LengthBucketSampler(lens, 20.0, seed=5, num_replicas=replicas, rank=replicas - 1)
+            resumed.set_position(epoch, skip)
+            assert len(resumed) == len(batches)
+            assert list(resumed) == batches[skip:]
+
+
 def test_max_batch_size_and_oversized_items():
     sampler = LengthBucketSampler([1.0] * 10 + [100.0], max_frames=50.0, max_batch_size=4, shuffle=False)
     batches = list(sampler)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import csv
 import json
 
+import lightning as L
 import pytest
 import torch
+from lightning.pytorch.demos.boring_classes import BoringModel
 
 from speech.data import LengthBucketSampler, read_manifest
 from speech.errors import SpeechError
 from speech.tasks.asr import ASRTask
 from speech.tasks.checkpoint import AtomicCheckpointIO, restart_position
+from speech.tasks.common import BucketedTask, build_optimizer, stepping_batches
 from speech.tasks.train import train_asr
 from tests.tasks.conftest import SMOKE, data_overrides
 
@@ -23,6 +26,12 @@ def metric_rows(exp) -> list[tuple[str, str, str]]:
     """(step, epoch, kind) of every row of csv/metrics.csv."""
     with open(exp / "csv" / "metrics.csv", newline="") as f:
         return [(r["step"], r["epoch"], "val" if r.get("val/loss") else "train") for r in csv.DictReader(f)]
+
+
+def train_losses(exp) -> list[tuple[str, str]]:
+    """(step, train/loss) of every training row of csv/metrics.csv: which batch each step trained."""
+    with open(exp / "csv" / "metrics.csv", newline="") as f:
+        return [(r["step"], r["train/loss"]) for r in csv.DictReader(f) if r.get("train/loss")]
 
 
 def weights(exp) -> dict[str, torch.Tensor]:
@@ -39,15 +48,9 @@ def straight_run(asr_data, tmp_path_factory):
 
 def assert_same_run(resumed, straight) -> None:
     assert metric_rows(resumed) == metric_rows(straight)  # same steps, same epochs, history kept
+    assert train_losses(resumed) == train_losses(straight)  # the same batch at every step, none repeated
     a, b = weights(resumed), weights(straight)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-
-
-KNOWN_INEXACT = pytest.mark.xfail(
-    reason="regression found at the end of issue 13's first session: on the 64-voice mini fixture a "
-    "mid-epoch resume trains the same steps but ends with different weights (old fixture: exact)",
-    strict=False,
-)
 
 
 def first_epoch_steps(straight) -> int:
@@ -66,19 +69,16 @@ def resume_after_step_limit(asr_data, straight_run, tmp_path, stop: int) -> None
     assert_same_run(exp, straight_run)
 
 
-@KNOWN_INEXACT
 def test_resume_after_a_step_limit_is_exact_and_keeps_the_metric_history(asr_data, straight_run, tmp_path):
     batches = first_epoch_steps(straight_run)
     assert 3 <= batches < 8, batches  # the fixture must give mid-epoch stops inside the 8 steps
     resume_after_step_limit(asr_data, straight_run, tmp_path, stop=batches // 2)  # mid-epoch
 
 
-@pytest.mark.xfail(strict=True, reason="known: a step limit exactly at an epoch's end resumes one step off")
 def test_resume_after_a_step_limit_at_an_epoch_end(asr_data, straight_run, tmp_path):
     resume_after_step_limit(asr_data, straight_run, tmp_path, stop=first_epoch_steps(straight_run))
 
 
-@KNOWN_INEXACT
 def test_step_checkpoint_resumes_mid_epoch_where_it_stopped(asr_data, straight_run, tmp_path, monkeypatch):
     every = first_epoch_steps(straight_run) // 2  # a step checkpoint, then a crash, inside epoch 0
     exp = tmp_path / "exp"
@@ -98,6 +98,56 @@ def test_step_checkpoint_resumes_mid_epoch_where_it_stopped(asr_data, straight_r
     monkeypatch.undo()
     train_asr(None, exp, overrides)
     assert_same_run(exp, straight_run)
+
+
+def test_resume_refuses_a_loader_set_up_before_the_restore(asr_data, straight_run, tmp_path, monkeypatch):
+    # Sizing the LR schedule with trainer.estimated_stepping_batches makes Lightning set up (and start
+    # iterating) the training loader in configure_optimizers, before the checkpoint's loops are restored:
+    # a run resumed inside epoch 0 then trained that epoch again from its first batch.
+    exp = tmp_path / "exp"
+    overrides = SMOKE + data_overrides(asr_data) + LOG_EVERY_STEP
+    train_asr(None, exp, [*overrides, f"trainer.max_steps={first_epoch_steps(straight_run) // 2}"])
+
+    def lightning_estimate(self):
+        return build_optimizer(self, self.config.optim)
+
+    monkeypatch.setattr(BucketedTask, "configure_optimizers", lightning_estimate)
+    with pytest.raises(RuntimeError, match="set up before the checkpoint's loop progress was restored"):
+        train_asr(None, exp, [*overrides, "trainer.max_steps=8"])
+
+
+class _EstimatedError(Exception):
+    pass
+
+
+class _Estimates(BoringModel):
+    """Records Lightning's estimate of the optimiser steps and :func:`stepping_batches`'s, then stops."""
+
+    def configure_optimizers(self):
+        self.ours = stepping_batches(self.trainer, len(self.train_dataloader()))
+        self.lightnings = self.trainer.estimated_stepping_batches
+        raise _EstimatedError
+
+
+@pytest.mark.filterwarnings("ignore:.*LeafSpec")  # Lightning's loader wrapping, on this torch
+@pytest.mark.parametrize(
+    ("max_epochs", "max_steps", "accumulate"), [(3, -1, 1), (3, 100, 1), (3, 50, 1), (-1, 7, 1), (2, -1, 3)]
+)
+def test_stepping_batches_is_lightnings_estimate(tmp_path, max_epochs, max_steps, accumulate):
+    trainer = L.Trainer(
+        max_epochs=max_epochs,
+        max_steps=max_steps,
+        accumulate_grad_batches=accumulate,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+    )
+    model = _Estimates()
+    with pytest.raises(_EstimatedError):
+        trainer.fit(model)
+    assert model.ours == model.lightnings
 
 
 def test_every_epoch_validates_when_the_bucket_count_changes(asr_data, tmp_path):

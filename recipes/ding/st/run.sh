@@ -16,12 +16,14 @@
 #   options), VOCAB_SIZE (SentencePiece pieces of each tokenizer, default 1000), ASR_MODEL (an ASR
 #   checkpoint with the config's features and listener sizes whose encoder initialises the model;
 #   default recipes/ding/asr/exp/model.ckpt when it exists; ASR_MODEL= trains from scratch).
+#   TRAIN_OPTS: extra training config overrides, KEY=VALUE words (e.g. trainer.num_threads=1).
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../lib/recipe.sh"
 exp_dir="${exp_dir:-$here/exp}"
 config="${config:-$here/conf/train.yaml}"
 data="${DATA_DIR:-$here/data}"
 split_words corpus_opts "${CORPUS_OPTS:-}"
+split_words train_opts "${TRAIN_OPTS:-}"
 vocab="${VOCAB_SIZE:-1000}"
 
 run_stage 0 "prepare data" --outputs "$data/corpus" -- \
@@ -48,7 +50,7 @@ run_stage 2 "train" --resumable --inputs "$config" "$data/corpus/train.jsonl" "$
   speech train st --config "$config" --exp-dir "$exp_dir" "${init[@]}" --set \
     data.train="$data/corpus/train.jsonl" data.dev="$data/corpus/dev.jsonl" \
     data.target_tokenizer="$data/target_tokenizer.json" data.source_tokenizer="$data/source_tokenizer.json" \
-    data.cmvn="$data/cmvn.json"
+    data.cmvn="$data/cmvn.json" "${train_opts[@]}"
 
 for set in dev test; do
   run_stage 3 "decode $set" --inputs "$exp_dir/model.ckpt" "$data/corpus/$set.jsonl" \
