@@ -2,7 +2,12 @@
 
 Everything is checked before the model loads: the texts, that every item's name is a plain
 file name inside ``--out-dir`` (no ``..``, ``/``, NUL or line break) and unique, and that
-every output can be written. Then nothing is half-written: each wav is written atomically.
+every output can be written. Then nothing is half-written: each wav (and the ``--alignment``
+plot) is written atomically.
+
+``--alignment FILE.png`` (with ``--text``) also saves the attention alignment of each sentence of
+the text, one panel per sentence, to judge by eye whether attention moved monotonically through
+the text; it needs matplotlib (the ``train`` extra) and does not change the wav.
 
 Warnings go to stderr, one line each, after the work: a text cut at the frame limit (with
 ``--text``/``--text-file``; a manifest run counts them in ``synth.stats.json``), and a text most
@@ -20,6 +25,7 @@ import time
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -42,7 +48,11 @@ from speech.io import (
     child_path,
     input_name,
     read_input,
+    same_file,
 )
+
+if TYPE_CHECKING:
+    from speech.inference.synthesizer import TextSynthesis
 
 MANIFEST_OUTPUTS = ("synth.jsonl", "synth.stats.json")
 
@@ -64,6 +74,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--manifest", help="speak the 'text' of every utterance of a manifest")
     p.add_argument("--out", help="output wav file (with --text)")
     p.add_argument("--out-dir", help="output folder (with --text-file or --manifest)")
+    p.add_argument(
+        "--alignment",
+        metavar="FILE.png",
+        help="with --text: also save the attention alignment as a PNG, one panel per sentence (decoder "
+        "steps by input symbols, titled with the sentence and whether it stopped by itself); a "
+        "monotonic diagonal is good. Needs matplotlib (pip install 'speech[train]')",
+    )
     p.add_argument(
         "--speaker",
         help="speaker name of a multi-speaker model (with --manifest: default each utterance's own speaker)",
@@ -110,16 +127,18 @@ def run(args: argparse.Namespace) -> int:
     }
     synth = synth.with_inference(**changes) if changes else synth
     for _, text, _ in items:  # fail on bad text before any file is written
-        synth.encode(text) if args.manifest else [synth.encode(s) for s in _sentences(synth, text)]
+        synth.encode(text) if args.manifest else [synth.encode(s) for s in synth.sentences(text)]
     if args.manifest:
         return _run_manifest(args, synth, items, paths, out_dir)
     with warnings.catch_warnings(record=True) as caught, progress_bar(len(items), args.quiet) as bar:
         warnings.simplefilter("always")
         for (name, text, _), path in zip(items, paths, strict=True):
-            waveform, rate = synth.synthesize(text, speaker=args.speaker)
-            _save(path, waveform, rate)
+            result = synth.synthesize_text(text, speaker=args.speaker)
+            _save(path, result.waveform, synth.sample_rate)
+            if args.alignment:
+                _save_alignment(Path(args.alignment), result)
             bar.update(1)
-            _report(args, name, path, waveform.numel() / rate)
+            _report(args, name, path, result.waveform.numel() / synth.sample_rate)
     for message, count in Counter(str(w.message) for w in caught).items():
         times = f" ({count} times)" if count > 1 else ""
         print(f"speech synthesize: warning: {message}{times}", file=sys.stderr)
@@ -130,6 +149,34 @@ def _save(path: Path, waveform: torch.Tensor, rate: int) -> None:
     from speech.audio import save
 
     save(path, waveform, rate)
+
+
+def _save_alignment(path: Path, result: TextSynthesis) -> None:
+    """One panel per sentence: its attention (decoder steps x input symbols), titled with the sentence."""
+    ends = {True: "stopped by itself", False: "no stop: cut at the frame limit"}
+    titles = [
+        f"{i}: {_shorten(sentence)} ({ends[u.stopped]})"
+        for i, (sentence, u) in enumerate(zip(result.sentences, result.utterances, strict=True), start=1)
+    ]
+    _plots().save_alignments([u.attention for u in result.utterances], path, titles, ylabel="input symbol")
+
+
+def _shorten(sentence: str, limit: int = 40) -> str:
+    """The sentence on one line, cut to ``limit`` characters with ``...``."""
+    text = " ".join(sentence.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _plots():
+    """:mod:`speech.tasks.plots`, or a one-line error when matplotlib is missing."""
+    import importlib
+
+    try:
+        return importlib.import_module("speech.tasks.plots")
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] != "matplotlib":
+            raise
+        raise SpeechError("--alignment needs matplotlib: pip install 'speech[train]'") from None
 
 
 def _report(args: argparse.Namespace, name: str, path: Path, seconds: float, **extra) -> None:
@@ -259,14 +306,6 @@ def _batches(speakers: list[str | None], size: int) -> list[tuple[str | None, li
     return [(s, ids[k : k + size]) for s, ids in groups.items() for k in range(0, len(ids), size)]
 
 
-def _sentences(synth, text: str) -> list[str]:
-    from speech.text import split_sentences
-
-    if not text.strip():
-        raise SpeechError("empty text")
-    return split_sentences(text, synth.text_config.lang) or [text]
-
-
 def _items(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
     """(name, text, speaker) triples from --text, --text-file or --manifest; names are unique."""
     if args.text is not None:
@@ -313,7 +352,7 @@ def _text_file_items(text_file: str) -> list[tuple[str, str]]:
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    """``--out`` goes with ``--text``, ``--out-dir`` with ``--text-file`` and ``--manifest``."""
+    """``--out`` and ``--alignment`` go with ``--text``, ``--out-dir`` with ``--text-file``/``--manifest``."""
     if args.text is not None:
         if args.out_dir:
             raise SpeechError("--out-dir goes with --text-file or --manifest; --text writes --out FILE.wav")
@@ -321,10 +360,24 @@ def _check_options(args: argparse.Namespace) -> None:
             raise SpeechError("--text needs --out FILE.wav")
         if args.out == "-":
             raise SpeechError("--out -: audio cannot go to stdout; name a .wav file")
+        if args.alignment is not None:
+            _check_alignment_option(args)
+    elif args.alignment is not None:
+        raise SpeechError("--alignment goes with --text (it plots the sentences of that one text)")
     elif args.out:
         raise SpeechError("--out goes with --text; --text-file and --manifest write into --out-dir")
     elif not args.out_dir:
         raise SpeechError("--text-file and --manifest need --out-dir")
+
+
+def _check_alignment_option(args: argparse.Namespace) -> None:
+    """``--alignment`` names a ``.png`` file other than ``--out``."""
+    if args.alignment == "-":
+        raise SpeechError("--alignment -: the plot cannot go to stdout; name a .png file")
+    if same_file(args.out, args.alignment):
+        raise SpeechError(f"--alignment {args.alignment} is also --out: name two different files")
+    if Path(args.alignment).suffix.lower() != ".png":
+        raise SpeechError(f"--alignment {args.alignment!r}: the plot is a PNG; name a .png file")
 
 
 def _item_paths(args: argparse.Namespace, items: list[tuple[str, str, str | None]]) -> list[Path]:
@@ -363,11 +416,18 @@ def _input_files(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _check_outputs(args: argparse.Namespace) -> Path | None:
-    """Create the output folder and make sure it is writable (or the output file's); returns the folder."""
+    """Create the output folder and make sure it is writable (or the output files'); returns the folder.
+
+    With ``--alignment``, matplotlib must be importable before anything is created.
+    """
     from speech.audio.io import check_audio_format
 
     if args.text is not None:
         check_audio_format(args.out)
+        if args.alignment is not None:
+            _plots()
         check_output_file(args.out, "output file", inputs=(args.model,))
+        if args.alignment is not None:
+            check_output_file(args.alignment, "alignment plot", inputs=(args.model,))
         return None
     return check_output_dir(args.out_dir)

@@ -49,6 +49,20 @@ class Utterance(NamedTuple):
     attention: torch.Tensor
 
 
+class TextSynthesis(NamedTuple):
+    """A synthesized text (:meth:`Synthesizer.synthesize_text`).
+
+    Attributes:
+        waveform: All its sentences joined with pauses, shape (T,).
+        sentences: The sentences the text was split into.
+        utterances: One per sentence, in order.
+    """
+
+    waveform: torch.Tensor
+    sentences: list[str]
+    utterances: list[Utterance]
+
+
 class Synthesizer:
     """A trained Tacotron2 with its text front end, tokenizer, mel statistics and vocoder.
 
@@ -219,7 +233,10 @@ class Synthesizer:
             tokens, lengths, self._speaker_ids(speaker, len(sentences)), self.inference
         )
         log_mel = out.mel * self.cmvn.std + self.cmvn.mean  # undo CMVN: (B, T, F)
-        waves = self.vocoder(log_mel, out.mel_lengths)
+        # The vocoder's initial phases from the inference seed too: the same text gives the same wav.
+        waves = self.vocoder(
+            log_mel, out.mel_lengths, generator=torch.Generator().manual_seed(self.inference.seed)
+        )
         results = []
         for i, sentence in enumerate(sentences):
             stopped = bool(out.stopped[i])
@@ -240,10 +257,23 @@ class Synthesizer:
             )
         return results
 
+    def sentences(self, text: str) -> list[str]:
+        """The sentences :meth:`synthesize` splits ``text`` into (the whole text if it finds none).
+
+        Raises:
+            SpeechError: Empty text.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise SpeechError("empty text")
+        return split_sentences(text, self.text_config.lang) or [text]
+
     def synthesize(
         self, text: str, speaker: str | None = None, pause: float = 0.2
     ) -> tuple[torch.Tensor, int]:
         """Speak a text of any length: split into sentences, synthesized as one batch, joined with pauses.
+
+        :meth:`synthesize_text` does the same and also returns each sentence's :class:`Utterance`
+        (its attention alignment, whether it stopped by itself).
 
         Args:
             text: Raw text (numbers, abbreviations and symbols are normalised).
@@ -261,11 +291,26 @@ class Synthesizer:
                 for the whole text, not per sentence).
             SynthesisWarning: A sentence was cut at its frame limit.
         """
-        if not isinstance(text, str) or not text.strip():
-            raise SpeechError("empty text")
+        return self._synthesize_text(text, speaker, pause, stacklevel=3).waveform, self.sample_rate
+
+    def synthesize_text(self, text: str, speaker: str | None = None, pause: float = 0.2) -> TextSynthesis:
+        """:meth:`synthesize`, with the sentences and their :class:`Utterance` s (e.g. to plot alignments).
+
+        Args, errors and warnings are those of :meth:`synthesize`.
+
+        Returns:
+            The joined waveform (at :attr:`sample_rate`), the :meth:`sentences` of ``text`` and
+            one :class:`Utterance` per sentence.
+        """
+        return self._synthesize_text(text, speaker, pause, stacklevel=3)
+
+    def _synthesize_text(
+        self, text: str, speaker: str | None, pause: float, stacklevel: int
+    ) -> TextSynthesis:
+        """``stacklevel`` of the caller of the public method, as :meth:`check_words` counts it."""
+        sentences = self.sentences(text)
         check_number("pause", pause, 0.0)
-        sentences = split_sentences(text, self.text_config.lang) or [text]
-        self.check_words(text)
+        self.check_words(text, stacklevel=stacklevel)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UnseenWordsWarning)  # checked once, above
             parts = self.synthesize_sentences(sentences, speaker)
@@ -273,7 +318,7 @@ class Synthesizer:
         pieces = []
         for i, part in enumerate(parts):
             pieces.extend([gap, part.waveform] if i else [part.waveform])
-        return torch.cat(pieces), self.sample_rate
+        return TextSynthesis(torch.cat(pieces), sentences, parts)
 
     def with_inference(self, **changes) -> Synthesizer:
         """A copy with some :class:`InferenceConfig` fields changed (e.g. ``stop_threshold=0.6``).

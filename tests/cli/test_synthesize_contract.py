@@ -2,7 +2,7 @@
 
 Classes covered: a repeated name silently overwriting an output, ids that escape ``--out-dir``
 (``..``, ``/``, NUL, line breaks), outputs checked before the work, option values NaN/out of
-range, ``--text-file -`` (stdin), ``--json`` and ``--quiet``, progress bars.
+range, ``--text-file -`` (stdin), ``--json`` and ``--quiet``, progress bars, ``--alignment`` plots.
 """
 
 from __future__ import annotations
@@ -295,3 +295,138 @@ def test_a_manifest_sums_up_unseen_word_texts_in_one_line(tmp_path, capsys):
     assert line.startswith("speech synthesize: warning: 2 of 3 texts are mostly words the model never saw")
     assert "'hello world': 2 of 2 words (100%)" in line
     assert (tmp_path / "out" / "synth.jsonl").is_file()
+
+
+def test_the_same_text_gives_the_same_wav_within_one_process(checkpoints):
+    """Griffin-Lim's initial phases come from the inference seed, not from torch's global generator."""
+    import torch
+
+    from speech.inference import Synthesizer
+
+    synth = Synthesizer.from_checkpoint(checkpoints["tts"], griffin_lim_iters=2)
+    first, _ = synth.synthesize("Hello there.")
+    torch.rand(5)  # another global state
+    second, _ = synth.synthesize("Hello there.")
+    assert torch.equal(first, second)
+    other, _ = synth.with_inference(seed=1).synthesize("Hello there.")
+    assert not torch.equal(first, other)
+
+
+# --alignment FILE.png -----------------------------------------------------------------------------
+TWO_SENTENCES = "Hello there. How are you?"
+
+
+def _synthesize_text(model: Path, out: Path, *extra: str) -> int:
+    """``speech synthesize --text`` of two sentences, with the global random generator disturbed.
+
+    Griffin-Lim's first phases come from the inference seed, so the global state must not matter.
+    """
+    import torch
+
+    torch.rand(3)  # advance the global generator: each call starts from another state
+    argv = ["synthesize", "--model", str(model), "--text", TWO_SENTENCES, "--out", str(out)]
+    return main([*argv, "--griffin-lim-iters", "2", "--quiet", *extra])
+
+
+def test_alignment_plots_each_sentence_and_leaves_the_wav_alone(checkpoints, tmp_path, capsys, monkeypatch):
+    """One panel per sentence, titled with it and its stop; the folder is made like --out's; same wav."""
+    image = pytest.importorskip("matplotlib.image")
+    from speech.tasks import plots
+
+    drawn = []
+    real = plots.save_alignments
+
+    def spy(weights_list, path, titles=None, **kwargs):
+        drawn.append(([w.shape for w in weights_list], list(titles), kwargs))
+        real(weights_list, path, titles, **kwargs)
+
+    monkeypatch.setattr(plots, "save_alignments", spy)
+    assert _synthesize_text(checkpoints["tts"], tmp_path / "plain.wav") == 0
+    assert drawn == []
+    png = tmp_path / "plots" / "align.png"  # a missing folder is created, as for --out
+    assert _synthesize_text(checkpoints["tts"], tmp_path / "plotted.wav", "--alignment", str(png)) == 0
+    assert (tmp_path / "plotted.wav").read_bytes() == (tmp_path / "plain.wav").read_bytes()
+    assert sorted(p.name for p in png.parent.iterdir()) == ["align.png"]  # no temporary file left
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.imread(png).ndim == 3
+    ((shapes, titles, kwargs),) = drawn
+    assert len(shapes) == 2 and all(steps > 0 and symbols > 0 for steps, symbols in shapes)
+    assert kwargs == {"ylabel": "input symbol"}
+    # the tiny random model never predicts a stop
+    assert titles == [
+        "1: Hello there. (no stop: cut at the frame limit)",
+        "2: How are you? (no stop: cut at the frame limit)",
+    ]
+    assert "Hello there." in capsys.readouterr().err  # the cut sentences still warn
+
+
+def test_save_alignments_draws_one_panel_per_matrix(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import torch
+
+    from speech.tasks import plots
+
+    closed = []
+    monkeypatch.setattr(plots.plt, "close", lambda fig: closed.append(fig))
+    weights = [torch.rand(7, 3), torch.rand(5, 4), torch.rand(2, 2)]
+    titles = ["one", "costs $\\frac{$", "three"]  # '$' is text, not mathematics
+    plots.save_alignments(weights, tmp_path / "a.png", titles, ylabel="input symbol")
+    plots.save_alignment(weights[0], tmp_path / "b.png", title="single")
+    (fig, single) = closed
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == titles
+    assert [ax.images[0].get_array().shape for ax in panels] == [(3, 7), (4, 5), (2, 2)]  # symbols x steps
+    assert {ax.get_xlabel() for ax in panels} == {"decoder step"}
+    assert {ax.get_ylabel() for ax in panels} == {"input symbol"}
+    assert [ax.get_title() for ax in single.axes if ax.images] == ["single"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]
+    with pytest.raises(ValueError, match="2 titles for 3"):
+        plots.save_alignments(weights, tmp_path / "c.png", titles[:2])
+    assert not (tmp_path / "c.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--text-file", "{tmp}/in.txt", "--out-dir", "{tmp}/o", "--alignment", "{tmp}/a.png"],
+            "goes with --text",
+        ),
+        (
+            ["--manifest", "{tmp}/m.jsonl", "--out-dir", "{tmp}/o", "--alignment", "{tmp}/a.png"],
+            "goes with --text",
+        ),
+        (["--text", "hi", "--out", "{tmp}/y.wav", "--alignment", "{tmp}/folder.png"], "is a folder"),
+        (["--text", "hi", "--out", "{tmp}/y.wav", "--alignment", "{tmp}/blocker/a.png"], "not a folder"),
+        (["--text", "hi", "--out", "{tmp}/y.wav", "--alignment", "{tmp}/./y.wav"], "also --out"),
+        (["--text", "hi", "--out", "{tmp}/x.wav", "--alignment", "{tmp}/link.png"], "also --out"),
+        (["--text", "hi", "--out", "{tmp}/y.wav", "--alignment", "-"], "stdout"),
+        (["--text", "hi", "--out", "{tmp}/y.wav", "--alignment", "{tmp}/a.jpg"], "name a .png"),
+    ],
+)
+def test_bad_alignment_options_are_refused_before_the_model_loads(tmp_path, capsys, args, message):
+    (tmp_path / "blocker").write_text("a file")
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "in.txt").write_text("x\thello\n")
+    (tmp_path / "x.wav").write_bytes(b"an older wav")
+    (tmp_path / "link.png").symlink_to(tmp_path / "x.wav")
+    _manifest(tmp_path / "m.jsonl", ["u1"])
+    before = _files(tmp_path)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(["synthesize", "--model", str(tmp_path / "missing.ckpt"), *args]) == 2
+    assert message in _one_error(capsys)
+    assert _files(tmp_path) == before
+    assert (tmp_path / "x.wav").read_bytes() == b"an older wav"
+
+
+def test_alignment_without_matplotlib_is_one_line_before_anything_is_written(
+    checkpoints, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delitem(sys.modules, "speech.tasks.plots", raising=False)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails
+    out = tmp_path / "new" / "x.wav"
+    argv = ["--alignment", str(tmp_path / "new" / "a.png")]
+    assert _synthesize_text(checkpoints["tts"], out, *argv) == 2
+    assert _one_error(capsys) == (
+        "speech synthesize: error: --alignment needs matplotlib: pip install 'speech[train]'"
+    )
+    assert not (tmp_path / "new").exists()
