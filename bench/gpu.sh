@@ -55,6 +55,7 @@ if [[ "$smoke" != 1 ]]; then
   read -r -a extra <<<"${GPU_SET:-}"  # more KEY=VALUE overrides
   overrides+=("${extra[@]}")
 else
+  [[ -x "$repo/.venv/bin/speech" ]] && export PATH="$repo/.venv/bin:$PATH"  # as recipes/lib/recipe.sh
   libs=
   read -r -a corpus_opts <<<"${SMOKE_CORPUS_OPTS:---max-pairs 60 --dev 6 --test 6}"
   config=recipes/ding/asr/conf/train_gpu.yaml

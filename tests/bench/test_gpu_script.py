@@ -5,6 +5,7 @@ script a lent GPU machine runs has not rotted since it last ran there."""
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.data_prep.test_ding import FIXTURE
@@ -17,6 +18,7 @@ def test_gpu_script_dry_run_trains_decodes_and_reports(tmp_path: Path) -> None:
     dictionary.write_text(FIXTURE, encoding="utf-8")
     out = tmp_path / "out"
     env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # this Python's `speech`
     env.update(
         GPU_SMOKE="1",
         OUT=str(out),
