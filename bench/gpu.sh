@@ -32,7 +32,7 @@ stamp() { echo "[$(date +%T) +$((SECONDS))s] $*"; }
 
 if [[ "$smoke" != 1 ]]; then
   stamp "setup: wheels, synthesizers"
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .gpu/whl/*.whl
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .gpu/whl/*.whl
   export PYTHONPATH=/tmp/site:$repo
   mkdir -p /tmp/bin && printf '#!/bin/sh\nexec python3 -m speech "$@"\n' >/tmp/bin/speech && chmod +x /tmp/bin/speech
   export PATH=/tmp/bin:$PATH
