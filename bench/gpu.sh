@@ -31,6 +31,9 @@ exec > >(tee -a "$out/gpu.log") 2>&1
 stamp() { echo "[$(date +%T) +$((SECONDS))s] $*"; }
 
 if [[ "$smoke" != 1 ]]; then
+  for f in .gpu/sysroot.tar.xz .gpu/expected.sha256 .gpu/tokenizer.json .gpu/cmvn.json .gpu/lm.ckpt; do
+    [[ -f "$f" ]] || { echo "bench/gpu.sh: error: $f is missing; run bench/gpu_bundle.sh here and carry .gpu" >&2; exit 2; }
+  done
   stamp "setup: wheels, synthesizers"
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .gpu/whl/*.whl
   export PYTHONPATH=/tmp/site:$repo

@@ -36,3 +36,19 @@ def test_gpu_script_dry_run_trains_decodes_and_reports(tmp_path: Path) -> None:
     assert json.loads((out / "training.json").read_text(encoding="utf-8"))["global_step"] == 3
     assert (out / "hyp_test_unseen.txt").read_text(encoding="utf-8").count("\n") == 2
     assert "done" in (out / "gpu.log").read_text(encoding="utf-8")
+
+
+def test_gpu_script_without_its_bundle_is_one_line(tmp_path: Path) -> None:
+    """On the GPU machine, a missing .gpu/ (bench/gpu_bundle.sh not run, or not carried) is one line."""
+    (tmp_path / "bench").mkdir()
+    script = tmp_path / "bench" / "gpu.sh"
+    script.write_bytes((ROOT / "bench" / "gpu.sh").read_bytes())
+    env = dict(os.environ, OUT=str(tmp_path / "out"), WORK=str(tmp_path / "work"))
+    env.pop("GPU_SMOKE", None)
+    result = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line]
+    assert lines == [
+        "bench/gpu.sh: error: .gpu/sysroot.tar.xz is missing; run bench/gpu_bundle.sh here and carry .gpu"
+    ]
+    assert not (tmp_path / "work" / "corpus").exists()
