@@ -16,7 +16,8 @@ import torch
 
 from speech.errors import SpeechError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version of the "speech" metadata layout (:mod:`speech.metadata`); 1 = before ASR and ST were one family."""
 _TASK_NAMES = {
     "asr": "an ASR model",
     "lm": "a language model",

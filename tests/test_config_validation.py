@@ -138,7 +138,7 @@ def test_a_dataclass_built_directly_names_its_class_and_field():
     with pytest.raises(ConfigError, match=r"'OptimConfig\.lr' must be a finite number, got nan"):
         OptimConfig(lr=math.nan)
     # a checkpoint's nested mapping: the key inside the section is named
-    with pytest.raises(ConfigError, match=r"^'LASConfig\.listener\.dropout' must be in \[0, 1\), got 2$"):
+    with pytest.raises(ConfigError, match=r"^'S2TConfig\.listener\.dropout' must be in \[0, 1\), got 2$"):
         LASConfig(listener={"dropout": 2})
     with pytest.raises(ConfigError, match="'OptimConfig.warmup_steps' must be int"):
         OptimConfig(warmup_steps=2.5)

@@ -1,4 +1,4 @@
-"""What ``speech transcribe`` and ``speech translate`` share: options, checks, file and manifest runs.
+"""``speech transcribe`` and ``speech translate``: one speech-to-text command with two presets.
 
 The contract of both commands:
 
@@ -17,18 +17,118 @@ The contract of both commands:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from speech.cli._args import add_device_option, add_output_options, add_threads_option, positive_int
+from speech.cli._args import (
+    add_device_option,
+    add_output_options,
+    add_threads_option,
+    non_negative_float,
+    positive_int,
+    probability,
+)
 from speech.errors import AudioError, SpeechError
 from speech.io import atomic_write, check_output_file, check_unique, has_control
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One speech-to-text command: its name, the checkpoint task it takes and the words it uses."""
+
+    command: str
+    task: str
+    kind: str
+    field: str
+    help: str
+    verb: str
+
+
+TRANSCRIBE = Preset(
+    "transcribe", "asr", "ASR", "text", "transcribe audio files with an ASR checkpoint", "transcribed"
+)
+TRANSLATE = Preset(
+    "translate",
+    "st",
+    "ST",
+    "translation",
+    "translate speech into target-language text with an ST checkpoint",
+    "translated",
+)
+
+
+def ctc_weight(text: str) -> float:
+    """A CTC weight in [0, 1)."""
+    value = probability(text)
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction, preset: Preset) -> None:
+    """Register the command of ``preset`` (``speech transcribe`` or ``speech translate``)."""
+    field = preset.field.upper()
+    p = sub.add_parser(
+        preset.command,
+        help=preset.help,
+        description=f"Prints one FILE<TAB>{field} line per file (or JSON lines with --json). A file that "
+        f"cannot be read or is too short for the model is reported on its own line and the others "
+        f"are still {preset.verb} (exit code 2). With --manifest every utterance gets a line, a bad "
+        f"one an empty {preset.field}.",
+    )
+    p.add_argument(
+        "--ctc-weight",
+        type=ctc_weight,
+        default=None,
+        help="CTC prefix score weight in [0, 1) for a CTC head that predicts the output tokens "
+        "(default: the model's)",
+    )
+    p.add_argument("--lm", default=None, help="RNN language model checkpoint for shallow fusion")
+    p.add_argument(
+        "--lm-weight", type=non_negative_float, default=0.3, help="language model weight (with --lm)"
+    )
+    add_common_options(p, preset.kind, preset.field)
+    p.set_defaults(func=functools.partial(run, preset=preset))
+
+
+def run(args: argparse.Namespace, preset: Preset) -> int:
+    """Decode; a bad file is reported on its own line and the others still go through."""
+    from speech.inference.s2t import load_lm
+
+    utterances = prepare(args)
+    runner = _runner_class(preset).from_checkpoint(args.model, device=args.device)
+    lm = load_lm(args.lm, runner.tokenizer, runner.device) if args.lm else None
+
+    def decode(waveforms, progress):
+        return runner.decode(
+            waveforms,
+            beam_size=args.beam,
+            ctc_weight=args.ctc_weight,
+            lm=lm,
+            lm_weight=args.lm_weight,
+            batch_size=args.batch_size,
+            progress=progress,
+        )
+
+    if utterances is None:
+        return run_files(args, runner, decode, preset.field)
+    beam = args.beam or runner.search.beam_size
+    return run_manifest(args, runner, decode, utterances, preset.field, preset.field, beam)
+
+
+def _runner_class(preset: Preset) -> type:
+    from speech.inference.s2t import Transcriber, Translator
+
+    return {"asr": Transcriber, "st": Translator}[preset.task]
+
 
 Decode = Callable[[list[torch.Tensor], Callable[[int], None] | None], Sequence]
 """``decode(waveforms, progress)``: one result (with ``text`` and ``score``) per waveform."""

@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--init-encoder-from",
         metavar="CKPT",
-        help="st only: initialise the encoder from this ASR checkpoint (sets init.encoder_from)",
+        help="asr and st: initialise the encoder from this ASR checkpoint (sets init.encoder_from)",
     )
     p.add_argument(
         "--set",
@@ -80,21 +80,13 @@ def run(args: argparse.Namespace) -> int:
     Returns:
         0 when the model was written; 143 (SIGTERM) or 130 (SIGINT) when training was interrupted.
     """
-    from speech.errors import SpeechError
-    from speech.tasks.train import TrainingInterruptedError, train_asr, train_lm, train_st, train_tts
+    from speech.tasks.train import TrainingInterruptedError, train
 
     overrides = [*args.bare_overrides, *args.overrides]
     if args.quiet:
         overrides.append("trainer.progress_bar=false")
     try:
-        if args.task == "st":
-            out = train_st(args.config, args.exp_dir, overrides, init_encoder_from=args.init_encoder_from)
-        elif args.init_encoder_from:
-            raise SpeechError("--init-encoder-from applies to 'speech train st' only")
-        else:
-            out = {"asr": train_asr, "lm": train_lm, "tts": train_tts}[args.task](
-                args.config, args.exp_dir, overrides
-            )
+        out = train(args.task, args.config, args.exp_dir, overrides, init_encoder_from=args.init_encoder_from)
     except TrainingInterruptedError as e:
         print(f"speech train: {e}", file=sys.stderr)
         return e.exit_code

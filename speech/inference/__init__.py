@@ -1,7 +1,6 @@
-"""Inference from checkpoints: Transcriber (ASR), Translator (ST), Synthesizer (TTS)."""
+"""Inference from checkpoints: the speech-to-text runner (Transcriber, Translator) and Synthesizer."""
 
+from speech.inference.s2t import S2TResult, S2TRunner, Transcriber, Transcript, Translation, Translator
 from speech.inference.synthesizer import Synthesizer
-from speech.inference.transcriber import Transcriber, Transcript
-from speech.inference.translator import Translation, Translator
 
-__all__ = ["Synthesizer", "Transcriber", "Transcript", "Translation", "Translator"]
+__all__ = ["S2TResult", "S2TRunner", "Synthesizer", "Transcriber", "Transcript", "Translation", "Translator"]

@@ -1,17 +1,15 @@
-"""What every inference class shares: devices, checked settings and inputs, batched decoding by length."""
+"""What every inference class shares: devices, checked settings, front ends and input checks."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 
-from speech.audio import load
-from speech.data.dataset import pad_sequences
-from speech.decoding import Hypothesis, SearchConfig
+from speech.decoding import SearchConfig
 from speech.errors import AudioError, SpeechError
 from speech.features import LogMel, LogMelConfig
 from speech.inference.metadata import CheckpointMeta
@@ -111,7 +109,7 @@ class SpeechFrontEnd(torch.nn.Module):
 
 def front_end_from_meta(meta: CheckpointMeta) -> SpeechFrontEnd:
     """Log-mel front end and CMVN of a recognizer's or translator's checkpoint metadata."""
-    features = meta.config(LogMelConfig, "features")
+    features = meta.info.features
     return SpeechFrontEnd(LogMel(features), meta.cmvn(features.n_mels))
 
 
@@ -149,76 +147,3 @@ def check_waveform(waveform: torch.Tensor, name: str, needed: int, sample_rate: 
     if not bool(torch.isfinite(waveform).all()):
         raise AudioError(f"{name}: holds NaN or infinite samples")
     return waveform
-
-
-class SpeechToText:
-    """What the recognizer and the translator share: input checks and length-sorted batched decoding.
-
-    Subclasses set ``model`` (with a ``listener``), ``front_end`` and ``device``.
-    """
-
-    model: torch.nn.Module
-    front_end: SpeechFrontEnd
-    device: torch.device
-
-    @property
-    def sample_rate(self) -> int:
-        """Sample rate the model expects; file inputs are resampled to it."""
-        return self.front_end.sample_rate
-
-    @property
-    def min_samples(self) -> int:
-        """Fewest samples (at :attr:`sample_rate`) an input needs; shorter ones are refused."""
-        return min_samples(self.front_end.features.config, self.model.listener.config)
-
-    def check_audio(self, waveform: torch.Tensor, name: str) -> torch.Tensor:
-        """``waveform`` as float if the model can decode it (see :func:`check_waveform`).
-
-        Raises:
-            AudioError: ``name: too short for this model (...)`` and other unusable inputs.
-        """
-        return check_waveform(waveform, name, self.min_samples, self.sample_rate)
-
-    def _load(self, audio: Sequence[AudioInput]) -> list[torch.Tensor]:
-        """Read and check every input before any is decoded; tensors are named ``input N``."""
-        if isinstance(audio, str | os.PathLike | torch.Tensor):
-            raise SpeechError("audio must be a list of files or waveforms, not a single one")
-        waves = []
-        for i, item in enumerate(audio):
-            if isinstance(item, torch.Tensor):
-                waves.append(self.check_audio(item, f"input {i} (a waveform)"))
-            else:
-                waves.append(self.check_audio(load(item, self.sample_rate), str(item)))
-        return waves
-
-    def _decode(
-        self,
-        audio: Sequence[AudioInput],
-        decode: Callable[[torch.Tensor, torch.Tensor], list[list[Hypothesis]]],
-        batch_size: int,
-        progress: Progress | None,
-    ) -> list[Hypothesis]:
-        check_positive_int("batch_size", batch_size)
-        return decode_by_length(self._load(audio), self.front_end, decode, batch_size, self.device, progress)
-
-
-def decode_by_length(
-    waveforms: Sequence[torch.Tensor],
-    front_end: SpeechFrontEnd,
-    decode: Callable[[torch.Tensor, torch.Tensor], list[list[Hypothesis]]],
-    batch_size: int,
-    device: torch.device,
-    progress: Progress | None = None,
-) -> list[Hypothesis]:
-    """Best hypothesis per waveform, in input order; decoded longest first in batches."""
-    order = sorted(range(len(waveforms)), key=lambda i: -waveforms[i].numel())
-    best: list[Hypothesis | None] = [None] * len(waveforms)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        batch, lengths = pad_sequences([waveforms[i] for i in chunk])
-        feats, frame_lengths = front_end(batch.to(device), lengths.to(device))
-        for i, nbest in zip(chunk, decode(feats, frame_lengths), strict=True):
-            best[i] = nbest[0]
-        if progress is not None:
-            progress(len(chunk))
-    return best

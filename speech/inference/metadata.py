@@ -1,15 +1,15 @@
-"""Reading a checkpoint's ``"speech"`` metadata and weights strictly: every problem is one line.
+"""Reading a checkpoint's typed metadata and weights strictly: every problem is one line.
 
 A checkpoint with our task tag can still be wrong: a setting missing, unknown or of the
-wrong type, a tokenizer or CMVN entry that is malformed, weights that do not fit the model
-its metadata describes. :class:`CheckpointMeta` turns each of these into a
+wrong type (refused by :func:`speech.metadata.read_metadata`, the YAML configs' strict
+loader), a tokenizer or CMVN entry that is malformed, weights that do not fit the model its
+metadata describes. :class:`CheckpointMeta` turns each of these into a
 :class:`~speech.errors.SpeechError` naming the file and the key, instead of a ``KeyError``,
 ``TypeError`` or ``RuntimeError`` from deep inside torch.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from collections.abc import Callable
@@ -18,82 +18,50 @@ from typing import Any, TypeVar
 import torch
 
 from speech.checkpoint import load_checkpoint
-from speech.config import from_dict
 from speech.errors import SpeechError
 from speech.features import GlobalCMVN
+from speech.metadata import read_metadata
 from speech.text import Tokenizer, tokenizer_from_dict
 
-T = TypeVar("T")
 M = TypeVar("M", bound=torch.nn.Module)
 _SHOWN = 3  # keys named in a weights mismatch message
 
 
 class CheckpointMeta:
-    """A loaded checkpoint of one task, read through the strict config loader.
+    """A loaded checkpoint of one task: its typed metadata (:mod:`speech.metadata`) and its weights.
 
     Args:
         path: The checkpoint file (named in every error).
         task: The task it must be (``"asr"``, ``"st"``, ``"tts"``, ``"lm"``).
 
+    Attributes:
+        info: The typed metadata (:class:`~speech.metadata.S2TMeta`, ``TTSMeta`` or ``LMMeta``),
+            migrated from older layouts.
+
     Raises:
-        SpeechError: Missing or unreadable file, not one of ours, or another task.
+        SpeechError: Missing or unreadable file, not one of ours, another task, or metadata
+            the strict loader refuses.
     """
 
     def __init__(self, path: str | os.PathLike, task: str) -> None:
         self.path = path
         ckpt = load_checkpoint(path, task=task)
-        self.meta: dict[str, Any] = ckpt["speech"]
+        self.info: Any = read_metadata(ckpt["speech"], path)
         self.state_dict = ckpt["state_dict"]
         if not isinstance(self.state_dict, dict):
             raise SpeechError(f"{path}: 'state_dict' is not a mapping of weights")
-
-    def __getitem__(self, key: str) -> Any:
-        """The metadata entry ``key``; a missing one is a one-line error."""
-        if key not in self.meta:
-            raise SpeechError(f"{self.path}: the metadata has no {key!r} entry (an incomplete checkpoint)")
-        return self.meta[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The metadata entry ``key``, or ``default`` when it is absent (optional entries)."""
-        return self.meta.get(key, default)
-
-    def config(self, cls: type[T], key: str) -> T:
-        """Dataclass ``cls`` from entry ``key``; unknown keys, bad types and NaN are errors naming the key."""
-        where = f"{self.path}: metadata '{key}'"
-        try:
-            config = from_dict(cls, self[key], where=where)
-        except SpeechError as e:  # __post_init__ checks raise without the file name
-            message = str(e)
-            raise SpeechError(
-                message if message.startswith(str(self.path)) else f"{where}: {message}"
-            ) from None
-        check_finite_fields(config, where)
-        return config
 
     def tokenizer(self, key: str = "tokenizer") -> Tokenizer:
         """The tokenizer stored under ``key``."""
         where = f"{self.path}: metadata '{key}'"
         try:
-            return tokenizer_from_dict(self[key], where=where)
+            return tokenizer_from_dict(getattr(self.info, key), where=where)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise SpeechError(f"{where}: malformed tokenizer ({e.__class__.__name__}: {e})") from None
 
-    def strings(self, key: str) -> list[str]:
-        """An optional list of names (e.g. ``"speakers"``); absent means empty."""
-        value = self.get(key, [])
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise SpeechError(f"{self.path}: metadata '{key}' must be a list of strings")
-        return list(value)
-
-    def optional_strings(self, key: str) -> list[str] | None:
-        """An optional list of strings whose absence means something else than empty (None when absent)."""
-        if key not in self.meta:
-            return None
-        return self.strings(key)
-
     def cmvn(self, n_features: int) -> GlobalCMVN:
         """The global CMVN: ``mean`` and ``std`` lists of ``n_features`` finite numbers, std > 0."""
-        entry = self["cmvn"]
+        entry = self.info.cmvn
         where = f"{self.path}: metadata 'cmvn'"
         values = {}
         for name in ("mean", "std"):
@@ -166,18 +134,3 @@ def weights_mismatch(expected: dict[str, torch.Tensor], found: dict[str, Any]) -
 
 def _names(keys: list[str]) -> str:
     return ", ".join(keys[:_SHOWN]) + (" ..." if len(keys) > _SHOWN else "")
-
-
-def check_finite_fields(config: Any, where: str, prefix: str = "") -> None:
-    """Refuse NaN and infinite floats anywhere in a (nested) dataclass.
-
-    Raises:
-        SpeechError: ``where: 'key' must be a finite number, got nan``.
-    """
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        key = f"{prefix}{field.name}"
-        if dataclasses.is_dataclass(value):
-            check_finite_fields(value, where, key + ".")
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise SpeechError(f"{where}: '{key}' must be a finite number, got {value}")

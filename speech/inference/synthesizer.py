@@ -11,10 +11,10 @@ from typing import NamedTuple
 import torch
 
 from speech.errors import SpeechError
-from speech.features import GlobalCMVN, LogMelConfig, MelInverter, Vocoder
+from speech.features import GlobalCMVN, MelInverter, Vocoder
 from speech.inference.common import check_device, check_number
 from speech.inference.metadata import CheckpointMeta
-from speech.models.tacotron2 import InferenceConfig, Tacotron2, Tacotron2Config
+from speech.models.tacotron2 import InferenceConfig, Tacotron2
 from speech.text import Tokenizer, WordCoverage, split_sentences, word_coverage
 from speech.text.frontend import TextFrontEndConfig, text_front_end
 
@@ -130,21 +130,19 @@ class Synthesizer:
                 f"got {griffin_lim_iters!r}"
             )
         meta = CheckpointMeta(path, "tts")
-        config = meta.config(Tacotron2Config, "model")
-        features = meta.config(LogMelConfig, "features")
+        info = meta.info
+        config, features = info.model, info.features
         tokenizer = meta.tokenizer()
-        speakers = meta.strings("speakers")
+        speakers = info.speakers
         meta.check_match(
             "model.n_symbols", config.n_symbols, "the tokenizer's vocabulary", tokenizer.vocab_size
         )
         meta.check_match("model.n_mels", config.n_mels, "features.n_mels", features.n_mels)
         meta.check_match("model.n_speakers", config.n_speakers, "the number of speakers", len(speakers))
-        vocabulary = meta.optional_strings("word_vocabulary")
+        vocabulary = info.word_vocabulary
         model = meta.load_weights(meta.build(Tacotron2, config))
-        inference = check_inference(
-            meta.config(InferenceConfig, "inference"), f"{path}: metadata 'inference'"
-        )
-        text = meta.config(TextFrontEndConfig, "text")
+        inference = check_inference(info.inference, f"{path}: metadata 'inference'")
+        text = info.text
         cmvn = meta.cmvn(features.n_mels)
         vocoder = MelInverter(features, n_iter=griffin_lim_iters)
         try:

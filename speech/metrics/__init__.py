@@ -9,7 +9,9 @@ from speech.metrics.text import (
     error_rates,
     paired,
     read_id_text,
+    scores_from_translation_stats,
     translation_scores,
+    translation_stats,
 )
 
 __all__ = [
@@ -25,5 +27,7 @@ __all__ = [
     "normalize_for_wer",
     "paired",
     "read_id_text",
+    "scores_from_translation_stats",
     "translation_scores",
+    "translation_stats",
 ]

@@ -83,6 +83,42 @@ def translation_scores(references: Sequence[str], hypotheses: Sequence[str]) -> 
     )
 
 
+def translation_stats(references: Sequence[str], hypotheses: Sequence[str]) -> list[float]:
+    """Sufficient statistics of :func:`translation_scores`: sums over sentences, so they add up.
+
+    Statistics of parts of a corpus (DDP ranks, batches) summed element-wise give the corpus'
+    statistics; :func:`scores_from_translation_stats` turns them into the corpus scores. Layout:
+    ``[sentences, exact matches, *BLEU statistics, *chrF statistics]`` (sacrebleu's own).
+    """
+    hyps, refs = list(hypotheses), [list(references)]
+    bleu = [
+        sum(col) for col in zip(*sacrebleu.metrics.BLEU()._extract_corpus_statistics(hyps, refs), strict=True)
+    ]
+    chrf = [
+        sum(col) for col in zip(*sacrebleu.metrics.CHRF()._extract_corpus_statistics(hyps, refs), strict=True)
+    ]
+    exact = sum(r.strip() == h.strip() for r, h in zip(references, hypotheses, strict=True))
+    return [float(len(hyps)), float(exact), *map(float, bleu), *map(float, chrf)]
+
+
+def scores_from_translation_stats(stats: Sequence[float]) -> TranslationScores:
+    """Corpus scores from summed :func:`translation_stats` (equal to :func:`translation_scores`')."""
+    n = int(stats[0])
+    if n < 1:
+        raise ValueError("no sentences to score")
+    bleu, chrf = sacrebleu.metrics.BLEU(), sacrebleu.metrics.CHRF()
+    bleu.num_refs = 1  # read by the signature: one reference per sentence, as in translation_stats
+    n_bleu = 2 + 2 * bleu.max_ngram_order
+    counts = [int(round(v)) for v in stats[2:]]
+    return TranslationScores(
+        bleu=bleu._compute_score_from_stats(counts[:n_bleu]).score,
+        chrf=chrf._compute_score_from_stats(counts[n_bleu:]).score,
+        exact_match=stats[1] / n,
+        sentences=n,
+        bleu_signature=str(bleu.get_signature()),
+    )
+
+
 """The file name that reads standard input."""
 
 

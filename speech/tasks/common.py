@@ -420,3 +420,30 @@ def training_front_end(features: LogMelConfig, cmvn: CMVNStats | None) -> tuple[
 def cmvn_to_dict(cmvn: GlobalCMVN) -> dict[str, list[float]]:
     """A :class:`~speech.features.GlobalCMVN`'s statistics for a checkpoint."""
     return {"mean": cmvn.mean.cpu().tolist(), "std": cmvn.std.cpu().tolist()}
+
+
+class SummedMetrics:
+    """Validation statistics summed over batches, then over DDP ranks: the one way tasks reduce metrics.
+
+    Every task accumulates additive statistics (error counts, sentence statistics, sums of
+    alignment scores) in one float64 vector and turns the rank-summed vector into its metrics at
+    the epoch's end, so a metric over the whole dev set never depends on how it was split.
+
+    Args:
+        size: Number of statistics.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.values = torch.zeros(size, dtype=torch.float64)
+
+    def reset(self, device: torch.device) -> None:
+        """Zero the statistics (at a validation epoch's start)."""
+        self.values = torch.zeros_like(self.values, device=device)
+
+    def add(self, values) -> None:
+        """Add one batch's statistics (a sequence of numbers or a tensor of ``size``)."""
+        self.values += torch.as_tensor(values, dtype=torch.float64, device=self.values.device)
+
+    def reduce(self, trainer: L.Trainer) -> torch.Tensor:
+        """The statistics summed over every rank (on CPU)."""
+        return trainer.strategy.reduce(self.values, reduce_op="sum").cpu()

@@ -12,10 +12,10 @@ from torch.utils.data import DataLoader
 from speech.config import check_choice, check_nonempty, check_positive
 from speech.data import read_manifest
 from speech.data.dataset import pad_sequences
+from speech.metadata import LMMeta, to_dict
 from speech.models.lm import RNNLM, LMConfig
-from speech.tasks.checkpoint import FORMAT_VERSION
 from speech.tasks.common import OptimConfig, TrainerConfig, build_optimizer
-from speech.text import Tokenizer, tokenizer_to_dict
+from speech.text import Tokenizer, load_tokenizer, tokenizer_to_dict
 
 
 @dataclass
@@ -51,6 +51,10 @@ class LMTrainConfig:
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(warmup_steps=100))
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_epochs=10))
 
+    def inputs(self) -> list[str | None]:
+        """Files the run reads (checked before anything is written)."""
+        return [self.data.train, self.data.dev, self.data.tokenizer]
+
 
 class LMTask(L.LightningModule):
     """Lightning wrapper of :class:`RNNLM`."""
@@ -67,6 +71,11 @@ class LMTask(L.LightningModule):
             eos_id=tokenizer.eos_id,
         )
         self.model = RNNLM(self.model_config)
+
+    @classmethod
+    def from_config(cls, config: LMTrainConfig, resume: bool) -> LMTask:
+        """The task with the tokenizer the config names."""
+        return cls(config, load_tokenizer(config.data.tokenizer))
 
     def _loader(self, manifest: str, shuffle: bool) -> DataLoader:
         texts = [getattr(u, self.config.data.field) or "" for u in read_manifest(manifest)]
@@ -99,9 +108,5 @@ class LMTask(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Store the LM config and the tokenizer it was trained with."""
-        checkpoint["speech"] = {
-            "format_version": FORMAT_VERSION,
-            "task": "lm",
-            "model": dataclasses.asdict(self.model_config),
-            "tokenizer": tokenizer_to_dict(self.tokenizer),
-        }
+        meta = LMMeta(task="lm", model=self.model_config, tokenizer=tokenizer_to_dict(self.tokenizer))
+        checkpoint["speech"] = to_dict(meta)

@@ -10,6 +10,8 @@ raises :class:`TrainingInterruptedError`, so the command exits non-zero and a re
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import os
 import signal
@@ -26,13 +28,10 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from speech.checkpoint import load_checkpoint, time_cap_warning
 from speech.config import _show, apply_overrides, from_dict, load_yaml, save_yaml, to_dict
-from speech.data import read_manifest
 from speech.errors import ConfigError, SpeechError
-from speech.features import CMVNStats
 from speech.io import check_output_dir
 from speech.tasks.checkpoint import export_model
 from speech.tasks.common import TrainerConfig, build_trainer, last_checkpoint
-from speech.text import load_tokenizer
 
 #: Config keys a resumed run may change: how long it trains, how fast, how verbosely, how often it
 #: logs, checkpoints and validates, and how validation decodes or synthesizes (also the exported
@@ -83,86 +82,61 @@ def load_config(cls, config_path: str | os.PathLike | None, overrides: list[str]
     return from_dict(cls, data, str(config_path or "config"))
 
 
-def train_asr(
-    config_path: str | os.PathLike | None, exp_dir: str | os.PathLike, overrides: list[str] = ()
-) -> Path:
-    """Train (or resume) an ASR model; returns the exported ``exp_dir/model.ckpt``."""
-    from speech.tasks.asr import ASRConfig, ASRTask
-
-    config = load_config(ASRConfig, config_path, list(overrides))
-    _check_inputs(config.data.train, config.data.dev, config.data.tokenizer, config.data.cmvn)
-    tokenizer = load_tokenizer(config.data.tokenizer)
-    cmvn = CMVNStats.load(config.data.cmvn) if config.data.cmvn else None
-    return _train(config, exp_dir, "asr", lambda run: ASRTask(config, tokenizer, cmvn))
+#: What ``speech train TASK`` trains: the config class and the Lightning task of each family, by
+#: module (imported on use, so that the command line starts fast). ASR and ST are the two presets
+#: of the speech-to-text family.
+TASKS: dict[str, tuple[str, str, str]] = {
+    "asr": ("speech.tasks.s2t", "ASRConfig", "S2TTask"),
+    "st": ("speech.tasks.s2t", "STConfig", "S2TTask"),
+    "tts": ("speech.tasks.tts", "TTSConfig", "TTSTask"),
+    "lm": ("speech.tasks.lm", "LMTrainConfig", "LMTask"),
+}
 
 
-def train_lm(
-    config_path: str | os.PathLike | None, exp_dir: str | os.PathLike, overrides: list[str] = ()
-) -> Path:
-    """Train (or resume) an RNN language model; returns the exported ``exp_dir/model.ckpt``."""
-    from speech.tasks.lm import LMTask, LMTrainConfig
-
-    config = load_config(LMTrainConfig, config_path, list(overrides))
-    _check_inputs(config.data.train, config.data.dev, config.data.tokenizer)
-    tokenizer = load_tokenizer(config.data.tokenizer)
-    return _train(config, exp_dir, "lm", lambda run: LMTask(config, tokenizer))
-
-
-def train_st(
+def train(
+    task: str,
     config_path: str | os.PathLike | None,
     exp_dir: str | os.PathLike,
     overrides: list[str] = (),
     init_encoder_from: str | os.PathLike | None = None,
 ) -> Path:
-    """Train (or resume) a speech translator; returns the exported ``exp_dir/model.ckpt``.
+    """Train (or resume) a model of ``task``; returns the exported ``exp_dir/model.ckpt``.
+
+    Every family goes the same way: read the config, check the files it names, check the
+    experiment folder and write ``config.yaml``, seed, build the task (its ``from_config`` reads
+    the tokenizers and statistics), fit, export.
 
     Args:
+        task: ``"asr"``, ``"st"``, ``"tts"`` or ``"lm"`` (see :data:`TASKS`).
         config_path: YAML config (None = defaults).
         exp_dir: Experiment folder.
         overrides: ``key.sub=value`` overrides.
-        init_encoder_from: ASR checkpoint for the encoder; overrides ``init.encoder_from``.
+        init_encoder_from: ASR checkpoint for a speech-to-text model's encoder; overrides
+            ``init.encoder_from``.
+
+    Raises:
+        SpeechError: An unknown task, a bad config or input, or an option the task does not take.
     """
-    from speech.tasks.st import STConfig, STTask, init_encoder_from_asr
-
-    config = load_config(STConfig, config_path, list(overrides))
+    if task not in TASKS:
+        raise ConfigError(f"unknown task {task!r} (known: {', '.join(TASKS)})")
+    module, config_name, task_name = TASKS[task]
+    module = importlib.import_module(module)
+    config = load_config(getattr(module, config_name), config_path, list(overrides))
     if init_encoder_from is not None:
+        if not hasattr(config, "init"):
+            raise ConfigError(f"--init-encoder-from applies to speech-to-text models (asr, st), not {task}")
         config.init.encoder_from = str(init_encoder_from)
-    d = config.data
-    _check_inputs(d.train, d.dev, d.target_tokenizer, d.source_tokenizer, d.cmvn, config.init.encoder_from)
-    source = load_tokenizer(d.source_tokenizer) if d.source_tokenizer else None
-    if source is not None and not any(u.text.strip() for u in read_manifest(d.train)):
-        print(f"{d.train}: no transcripts, training without the source CTC loss")
-        source = None
-    cmvn = CMVNStats.load(d.cmvn) if d.cmvn else None
-    target = load_tokenizer(d.target_tokenizer)
-
-    def make_task(run: _Run) -> STTask:
-        task = STTask(config, target, source, cmvn)
-        if config.init.encoder_from and run.resume is None:
-            init = init_encoder_from_asr(task, config.init.encoder_from)
-            print(f"encoder initialised from {config.init.encoder_from}: {init.summary()}")
-        return task
-
-    return _train(config, exp_dir, "st", make_task)
+    _check_inputs(*config.inputs())
+    task_class = getattr(module, task_name)
+    return _train(
+        config, exp_dir, task, lambda run: task_class.from_config(config, resume=run.resume is not None)
+    )
 
 
-def train_tts(
-    config_path: str | os.PathLike | None, exp_dir: str | os.PathLike, overrides: list[str] = ()
-) -> Path:
-    """Train (or resume) a Tacotron2 synthesizer; returns the exported ``exp_dir/model.ckpt``."""
-    from speech.tasks.tts import TTSConfig, TTSTask
-
-    config = load_config(TTSConfig, config_path, list(overrides))
-    d = config.data
-    _check_inputs(d.train, d.dev, d.tokenizer, d.cmvn)
-    speakers = None
-    if d.multi_speaker:
-        speakers = sorted({u.speaker or "" for u in read_manifest(d.train)})
-        if speakers == [""]:
-            raise ConfigError(f"{d.train}: data.multi_speaker is set but no utterance names a speaker")
-    cmvn = CMVNStats.load(d.cmvn) if d.cmvn else None
-    tokenizer = load_tokenizer(d.tokenizer)
-    return _train(config, exp_dir, "tts", lambda run: TTSTask(config, tokenizer, cmvn, speakers))
+train_asr = functools.partial(train, "asr")
+train_st = functools.partial(train, "st")
+train_tts = functools.partial(train, "tts")
+train_lm = functools.partial(train, "lm")
 
 
 def _train(

@@ -17,8 +17,10 @@ from pathlib import Path
 import torch
 
 from speech.config import check_non_negative, check_nonempty, check_positive, check_range
-from speech.data import Batch, Collate, SpeechDataset
+from speech.data import Batch, Collate, SpeechDataset, read_manifest
+from speech.errors import ConfigError
 from speech.features import CMVNStats, LogMelConfig
+from speech.metadata import TTSMeta, to_dict
 from speech.metrics.alignment import alignment_health
 from speech.models.tacotron2 import (
     InferenceConfig,
@@ -27,10 +29,16 @@ from speech.models.tacotron2 import (
     Tacotron2LossConfig,
     tacotron2_loss,
 )
-from speech.tasks.checkpoint import FORMAT_VERSION
-from speech.tasks.common import BucketedTask, OptimConfig, TrainerConfig, cmvn_to_dict, training_front_end
+from speech.tasks.common import (
+    BucketedTask,
+    OptimConfig,
+    SummedMetrics,
+    TrainerConfig,
+    cmvn_to_dict,
+    training_front_end,
+)
 from speech.tasks.plots import save_alignment
-from speech.text import Tokenizer, tokenizer_to_dict, word_vocabulary
+from speech.text import Tokenizer, load_tokenizer, tokenizer_to_dict, word_vocabulary
 from speech.text.frontend import TextFrontEndConfig, text_front_end
 
 
@@ -91,6 +99,11 @@ class TTSConfig:
     def __post_init__(self) -> None:
         check_range(self, "alignment_band", gt=0, le=1)
 
+    def inputs(self) -> list[str | None]:
+        """Files the run reads (checked before anything is written)."""
+        d = self.data
+        return [d.train, d.dev, d.tokenizer, d.cmvn]
+
 
 class TTSTask(BucketedTask):
     """Train a Tacotron2 synthesizer.
@@ -123,8 +136,20 @@ class TTSTask(BucketedTask):
         self.logmel, self.cmvn = training_front_end(config.features, cmvn)
         self.model = Tacotron2(self.model_config)
         self.front_end = text_front_end(config.text)
-        self._val_sums = torch.zeros(4, dtype=torch.float64)  # items, focus, diagonality, monotonicity
+        self._val_sums = SummedMetrics(4)  # items, focus, diagonality, monotonicity
         self._word_vocabulary: list[str] | None = None
+
+    @classmethod
+    def from_config(cls, config: TTSConfig, resume: bool) -> TTSTask:
+        """The task with its tokenizer, statistics and speakers read from the files the config names."""
+        d = config.data
+        speakers = None
+        if d.multi_speaker:
+            speakers = sorted({u.speaker or "" for u in read_manifest(d.train)})
+            if speakers == [""]:
+                raise ConfigError(f"{d.train}: data.multi_speaker is set but no utterance names a speaker")
+        cmvn = CMVNStats.load(d.cmvn) if d.cmvn else None
+        return cls(config, load_tokenizer(d.tokenizer), cmvn, speakers)
 
     # Shared -----------------------------------------------------------------------------------
     def targets(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -160,7 +185,7 @@ class TTSTask(BucketedTask):
     # Validation -------------------------------------------------------------------------------
     def on_validation_epoch_start(self) -> None:
         """Reset the alignment sums."""
-        self._val_sums = torch.zeros(4, dtype=torch.float64, device=self.device)
+        self._val_sums.reset(self.device)
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         """Losses and teacher-forced alignment health; the first batch is also synthesized."""
@@ -168,9 +193,7 @@ class TTSTask(BucketedTask):
         health = alignment_health(
             out.attention, batch.text_lengths, out.step_lengths, self.config.alignment_band
         )
-        self._val_sums += torch.stack(
-            [torch.tensor(float(len(batch)), device=self.device), *(h.sum().double() for h in health)]
-        )
+        self._val_sums.add([float(len(batch)), *(float(h.sum()) for h in health)])
         if batch_idx == 0 and self.trainer.is_global_zero:
             self._synthesize_first(batch, out)
 
@@ -199,7 +222,7 @@ class TTSTask(BucketedTask):
 
     def on_validation_epoch_end(self) -> None:
         """Mean alignment health over the dev set (summed over DDP ranks)."""
-        sums = self.trainer.strategy.reduce(self._val_sums, reduce_op="sum")
+        sums = self._val_sums.reduce(self.trainer)
         if sums[0] > 0:
             for i, name in enumerate(("focus_rate", "diagonality", "monotonicity"), start=1):
                 self.log(
@@ -212,18 +235,18 @@ class TTSTask(BucketedTask):
     # Checkpoints ------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Store what inference needs next to the weights."""
-        checkpoint["speech"] = {
-            "format_version": FORMAT_VERSION,
-            "task": "tts",
-            "model": self.model_config.to_dict(),
-            "features": self.config.features.to_dict(),
-            "text": dataclasses.asdict(self.config.text),
-            "inference": dataclasses.asdict(self.config.inference),
-            "tokenizer": tokenizer_to_dict(self.tokenizer),
-            "cmvn": cmvn_to_dict(self.cmvn),
-            "speakers": self.speakers,
-            "word_vocabulary": self.word_vocabulary(),
-        }
+        meta = TTSMeta(
+            task="tts",
+            model=self.model_config,
+            features=self.config.features,
+            text=self.config.text,
+            inference=self.config.inference,
+            tokenizer=tokenizer_to_dict(self.tokenizer),
+            cmvn=cmvn_to_dict(self.cmvn),
+            speakers=self.speakers,
+            word_vocabulary=self.word_vocabulary(),
+        )
+        checkpoint["speech"] = to_dict(meta)
 
     def word_vocabulary(self) -> list[str]:
         """The sorted distinct words of the training texts after the text front end's normaliser.

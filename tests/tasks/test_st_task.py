@@ -47,9 +47,9 @@ def test_training_writes_a_complete_checkpoint(st_model, st_data):
     exp = st_model.parent
     meta = load_checkpoint(st_model)["speech"]
     assert meta["task"] == "st" and meta["target_lang"] == "fr" and len(meta["cmvn"]["mean"]) == 80
-    assert meta["target_tokenizer"] == load_tokenizer(st_data["target_tokenizer"]).to_dict()
+    assert meta["tokenizer"] == load_tokenizer(st_data["target_tokenizer"]).to_dict()
     assert meta["source_tokenizer"] == load_tokenizer(st_data["tokenizer"]).to_dict()
-    assert meta["model"]["source_vocab_size"] > 0
+    assert meta["model"]["source_vocab_size"] > 0 and meta["model"]["ctc_tokens"] == "source"
     assert list((exp / "alignments").glob("*.png")) and (exp / "checkpoints" / "last.ckpt").is_file()
     header = (exp / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {"val/bleu", "val/exact", "val/ctc_loss", "val/attention_loss"} <= set(header)
@@ -133,9 +133,9 @@ def test_cli_init_encoder_from(st_data, asr_model, tmp_path, capsys):
     listener = [k for k in asr_state if k.startswith(("model.listener.", "model.ctc."))]
     assert listener and all(torch.allclose(asr_state[k], st_state[k], atol=1e-9) for k in listener)
     assert (
-        main(["train", "asr", "--init-encoder-from", str(asr_model), "--exp-dir", str(tmp_path / "a")]) == 2
+        main(["train", "tts", "--init-encoder-from", str(asr_model), "--exp-dir", str(tmp_path / "a")]) == 2
     )
-    assert "applies to 'speech train st' only" in capsys.readouterr().err
+    assert "applies to speech-to-text models (asr, st), not tts" in capsys.readouterr().err
 
 
 def test_translate_cli_reports_bad_files_and_goes_on(st_model, st_data, asr_model, tmp_path, capsys):
