@@ -18,10 +18,39 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch.utils.data import DataLoader
 
+from speech.config import check_non_negative, check_nonempty, check_positive
 from speech.data import Collate, LengthBucketSampler, SpeechDataset, Utterance, read_manifest
 from speech.errors import ConfigError, SpeechError
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig
 from speech.tasks.checkpoint import AtomicCheckpointIO, HistoryCSVLogger, ResumeState
+
+
+@dataclass
+class ManifestDataConfig:
+    """Where a task's data is and how it is batched: the fields every task on manifests shares.
+
+    Attributes:
+        train: Training manifest.
+        dev: Validation manifest.
+        cmvn: Feature statistics file (``speech prepare cmvn``); None skips normalisation.
+        max_seconds: Padded audio per batch, in seconds.
+        max_batch_size: Cap on utterances per batch.
+        max_duration: Training utterances longer than this (s) are skipped.
+        num_workers: DataLoader worker processes.
+    """
+
+    train: str = "data/train.jsonl"
+    dev: str = "data/dev.jsonl"
+    cmvn: str | None = "data/cmvn.json"
+    max_seconds: float = 100.0
+    max_batch_size: int | None = None
+    max_duration: float | None = None
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        check_nonempty(self, "train", "dev", "cmvn")
+        check_positive(self, "max_seconds", "max_batch_size", "max_duration")
+        check_non_negative(self, "num_workers")
 
 
 @dataclass

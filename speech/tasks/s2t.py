@@ -22,7 +22,7 @@ from typing import ClassVar, NamedTuple
 import jiwer
 import torch
 
-from speech.config import check_non_negative, check_nonempty, check_positive, check_probability, check_range
+from speech.config import check_non_negative, check_nonempty, check_probability, check_range
 from speech.data import Batch, Collate, SpeechDataset, read_manifest
 from speech.decoding import SearchConfig
 from speech.errors import ConfigError
@@ -42,46 +42,26 @@ from speech.models.s2t import S2TConfig, SpeechToText
 from speech.models.translator import TranslatorConfig
 from speech.tasks.common import (
     BucketedTask,
+    ManifestDataConfig,
     OptimConfig,
     SummedMetrics,
     TrainerConfig,
     cmvn_to_dict,
     training_front_end,
 )
-from speech.tasks.plots import save_alignment
+from speech.plots import save_alignment
 from speech.text import Tokenizer, load_tokenizer, tokenizer_to_dict
 
 
 @dataclass
-class S2TDataConfig:
-    """Where the data is and how it is batched (the fields both presets share).
+class S2TDataConfig(ManifestDataConfig):
+    """Where the data is and how it is batched (see :class:`~speech.tasks.common.ManifestDataConfig`).
 
-    Attributes:
-        train: Training manifest.
-        dev: Validation manifest.
-        cmvn: CMVN statistics file (``speech prepare cmvn``); None skips normalisation. Use the
-            ASR model's when the encoder is initialised from it.
-        max_seconds: Padded audio per batch, in seconds.
-        max_batch_size: Cap on utterances per batch.
-        max_duration: Training utterances longer than this (s) are skipped.
-        num_workers: DataLoader worker processes.
+    Use the ASR model's CMVN statistics when the encoder is initialised from it.
     """
 
     target_field: ClassVar[str] = "text"
     """The manifest field the speller learns to emit."""
-
-    train: str = "data/train.jsonl"
-    dev: str = "data/dev.jsonl"
-    cmvn: str | None = "data/cmvn.json"
-    max_seconds: float = 100.0
-    max_batch_size: int | None = None
-    max_duration: float | None = None
-    num_workers: int = 0
-
-    def __post_init__(self) -> None:
-        check_nonempty(self, "train", "dev", "cmvn")
-        check_positive(self, "max_seconds", "max_batch_size", "max_duration")
-        check_non_negative(self, "num_workers")
 
     @property
     def target_tokenizer_file(self) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from speech.config import check_non_negative, check_nonempty, check_positive, check_range
+from speech.config import check_non_negative, check_nonempty, check_range
 from speech.data import Batch, Collate, SpeechDataset, read_manifest
 from speech.errors import ConfigError
 from speech.features import CMVNStats, LogMelConfig
@@ -31,49 +31,38 @@ from speech.models.tacotron2 import (
 )
 from speech.tasks.common import (
     BucketedTask,
+    ManifestDataConfig,
     OptimConfig,
     SummedMetrics,
     TrainerConfig,
     cmvn_to_dict,
     training_front_end,
 )
-from speech.tasks.plots import save_alignment
+from speech.plots import save_alignment
 from speech.text import Tokenizer, load_tokenizer, tokenizer_to_dict, word_vocabulary
 from speech.text.frontend import TextFrontEndConfig, text_front_end
 
 
 @dataclass
-class TTSDataConfig:
-    """Where the data is and how it is batched.
+class TTSDataConfig(ManifestDataConfig):
+    """Where the data is and how it is batched (see :class:`~speech.tasks.common.ManifestDataConfig`).
 
     Attributes:
-        train: Training manifest.
-        dev: Validation manifest.
         tokenizer: Symbol tokenizer file (``speech prepare tokenizer``, built with the same front end).
-        cmvn: Mel statistics (``speech prepare cmvn --preset tts``); None skips normalisation.
         multi_speaker: Learn a speaker embedding per ``speaker`` of the training manifest.
-        max_seconds: Padded audio per batch, in seconds.
-        max_batch_size: Cap on utterances per batch.
-        max_duration: Training utterances longer than this (s) are skipped.
-        num_workers: DataLoader worker processes.
         synth_items: Dev items synthesized free-running each validation.
+
+    ``cmvn`` holds mel statistics (``speech prepare cmvn --preset tts``); ``max_seconds`` is 60 by default.
     """
 
-    train: str = "data/train.jsonl"
-    dev: str = "data/dev.jsonl"
-    tokenizer: str = "data/tokenizer.json"
-    cmvn: str | None = "data/cmvn.json"
-    multi_speaker: bool = False
     max_seconds: float = 60.0
-    max_batch_size: int | None = None
-    max_duration: float | None = None
-    num_workers: int = 0
+    tokenizer: str = "data/tokenizer.json"
+    multi_speaker: bool = False
     synth_items: int = 8
 
     def __post_init__(self) -> None:
-        check_nonempty(self, "train", "dev", "tokenizer", "cmvn")
-        check_positive(self, "max_seconds", "max_batch_size", "max_duration")
-        check_non_negative(self, "num_workers")
+        super().__post_init__()
+        check_nonempty(self, "tokenizer")
         check_non_negative(self, "synth_items")
 
 

@@ -331,7 +331,7 @@ def _synthesize_text(model: Path, out: Path, *extra: str) -> int:
 def test_alignment_plots_each_sentence_and_leaves_the_wav_alone(checkpoints, tmp_path, capsys, monkeypatch):
     """One panel per sentence, titled with it and its stop; the folder is made like --out's; same wav."""
     image = pytest.importorskip("matplotlib.image")
-    from speech.tasks import plots
+    from speech import plots
 
     drawn = []
     real = plots.save_alignments
@@ -363,7 +363,7 @@ def test_save_alignments_draws_one_panel_per_matrix(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     import torch
 
-    from speech.tasks import plots
+    from speech import plots
 
     closed = []
     monkeypatch.setattr(plots.plt, "close", lambda fig: closed.append(fig))
@@ -421,7 +421,7 @@ def test_bad_alignment_options_are_refused_before_the_model_loads(tmp_path, caps
 def test_alignment_without_matplotlib_is_one_line_before_anything_is_written(
     checkpoints, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.delitem(sys.modules, "speech.tasks.plots", raising=False)
+    monkeypatch.delitem(sys.modules, "speech.plots", raising=False)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails
     out = tmp_path / "new" / "x.wav"
     argv = ["--alignment", str(tmp_path / "new" / "a.png")]
