@@ -168,11 +168,11 @@ def _shorten(sentence: str, limit: int = 40) -> str:
 
 
 def _plots():
-    """:mod:`speech.tasks.plots`, or a one-line error when matplotlib is missing."""
+    """:mod:`speech.plots`, or a one-line error when matplotlib is missing."""
     import importlib
 
     try:
-        return importlib.import_module("speech.tasks.plots")
+        return importlib.import_module("speech.plots")
     except ModuleNotFoundError as e:
         if (e.name or "").split(".")[0] != "matplotlib":
             raise
