@@ -1,8 +1,5 @@
 """Smoke run of every stage of recipes/covost2/st on a fixture Common Voice + CoVoST 2 tree."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,8 +7,7 @@ import pytest
 from speech.config import from_dict, load_yaml
 from speech.tasks.st import STConfig
 from tests.data_prep.fixtures import make_covost2, mp3_supported
-
-RUN = Path("recipes/covost2/st/run.sh")
+from tests.recipes.runner import run_recipe
 
 
 @pytest.fixture(scope="module")
@@ -22,22 +18,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(tmp_path, corpus, *args, **env_overrides):
-    env = dict(os.environ)
-    env.update(
-        {
-            "CORPUS_DIR": str(corpus),
-            "DATA_DIR": str(tmp_path / "data"),
-            "VOCAB_SIZE": "48",
-            "PREP_JOBS": "2",
-            "DECODE_OPTS": "--threads 1",
-        }
-    )
-    env.update(env_overrides)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    config = "recipes/covost2/st/conf/smoke.yaml"
-    command = ["bash", str(RUN), "--config", config, "--exp-dir", str(tmp_path / "exp"), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    env = {
+        "CORPUS_DIR": str(corpus),
+        "DATA_DIR": str(tmp_path / "data"),
+        "CORPUS_OPTS": "--jobs 2",
+        "VOCAB_SIZE": "48",
+        "DECODE_OPTS": "--threads 1",
+    }
+    return run_recipe("covost2/st", *args, exp_dir=tmp_path / "exp", **{**env, **env_overrides})
 
 
 def test_all_stages_then_rerun_skips(tmp_path, corpus):

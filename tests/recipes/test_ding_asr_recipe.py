@@ -8,22 +8,19 @@ from speech.config import from_dict, load_yaml
 from speech.tasks.asr import ASRConfig
 from speech.tasks.lm import LMTrainConfig
 from speech.tasks.st import STConfig
-from tests.recipes.ding_runner import run_ding
+from tests.recipes.runner import ding_env, run_recipe
 
 CONF = Path("recipes/ding/asr/conf")
 
 
 def run(tmp_path: Path, *args: str, config: str = "smoke.yaml", exp: str = "exp", **env: str):
-    defaults = {"VOCAB_SIZE": "40", "LM_CONFIG": str(CONF / "lm_smoke.yaml")}
-    return run_ding(
-        "asr",
-        tmp_path,
-        "--voices slt,en-us+m3 --unseen-voices festival:ked_diphone",
-        *args,
-        config=config,
-        exp=exp,
-        **{**defaults, **env},
-    )
+    env = {
+        **ding_env(tmp_path, "--voices slt,en-us+m3 --unseen-voices festival:ked_diphone"),
+        "VOCAB_SIZE": "40",
+        "LM_CONFIG": str(CONF / "lm_smoke.yaml"),
+        **env,
+    }
+    return run_recipe("ding/asr", *args, config=config, exp_dir=tmp_path / exp, **env)
 
 
 @pytest.mark.slow  # about a minute: flite, espeak-ng, festival, LM and recognizer training, decoding

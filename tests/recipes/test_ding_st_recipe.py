@@ -1,38 +1,17 @@
 """Smoke run of every stage of recipes/ding/st on a fixture dictionary and the CPU smoke config."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.data_prep.test_ding import FIXTURE
-
-RUN = Path("recipes/ding/st/run.sh")
+from tests.recipes.runner import ding_env, run_recipe
 
 
 @pytest.mark.slow  # about a minute: flite, three tokenizer/statistics runs, training and decoding
 def test_all_stages_on_a_fixture_dictionary(tmp_path):
-    dictionary = tmp_path / "de-en"
-    dictionary.write_text(FIXTURE, encoding="utf-8")
-    env = dict(os.environ)
-    env["DATA_DIR"] = str(tmp_path / "data")
-    env["CORPUS_OPTS"] = (
-        f"--dictionary {dictionary} --max-pairs 8 --dev 2 --test 2 --voices slt,awb --jobs 2 --quiet"
-    )
+    env = ding_env(tmp_path, "--voices slt,awb")
     env["VOCAB_SIZE"] = "40"
     env["ASR_MODEL"] = ""  # from scratch, even where recipes/ding/asr/exp holds a trained model
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
     exp = tmp_path / "exp"
-    proc = subprocess.run(
-        ["bash", str(RUN), "--config", "recipes/ding/st/conf/smoke.yaml", "--exp-dir", str(exp)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
+    proc = run_recipe("ding/st", exp_dir=exp, **env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     results = (exp / "RESULTS.md").read_text()
     assert (

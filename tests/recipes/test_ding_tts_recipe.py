@@ -6,22 +6,18 @@ import pytest
 
 from speech.config import from_dict, load_yaml
 from speech.tasks.tts import TTSConfig
-from tests.recipes.ding_runner import run_ding
+from tests.recipes.runner import ding_env, run_recipe
 
 CONF = Path("recipes/ding/tts/conf")
 
 
 def run(tmp_path: Path, *args: str, config: str = "smoke.yaml", exp: str = "exp", **env: str):
-    defaults = {"ASR_MODEL": str(tmp_path / "none")}
-    return run_ding(
-        "tts",
-        tmp_path,
-        "--tts-train 4 --tts-dev 2 --tts-test 2",
-        *args,
-        config=config,
-        exp=exp,
-        **{**defaults, **env},
-    )
+    env = {
+        **ding_env(tmp_path, "--tts-train 4 --tts-dev 2 --tts-test 2"),
+        "ASR_MODEL": str(tmp_path / "none"),
+        **env,
+    }
+    return run_recipe("ding/tts", *args, config=config, exp_dir=tmp_path / exp, **env)
 
 
 @pytest.mark.slow  # about a minute: flite, espeak-ng phonemes, training, synthesis, pocketsphinx

@@ -1,15 +1,11 @@
 """Smoke run of every stage of recipes/librispeech/asr on a fixture LibriSpeech tree."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.data_prep.fixtures import make_librispeech
-
-RUN = Path("recipes/librispeech/asr/run.sh")
+from tests.recipes.runner import run_recipe
 
 
 @pytest.fixture(scope="module")
@@ -18,23 +14,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(tmp_path, corpus, *args, **env_overrides):
-    env = dict(os.environ)
-    env.update(
-        {
-            "CORPUS_DIR": str(corpus),
-            "TRAIN_SUBSETS": "train-clean-100",
-            "DATA_DIR": str(tmp_path / "data"),
-            "VOCAB_SIZE": "40",
-            "PREP_JOBS": "2",
-            "DECODE_OPTS": "--threads 1",
-        }
-    )
-    env.update(env_overrides)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    config = "recipes/librispeech/asr/conf/smoke.yaml"
-    command = ["bash", str(RUN), "--config", config, "--exp-dir", str(tmp_path / "exp"), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    env = {
+        "CORPUS_DIR": str(corpus),
+        "CORPUS_OPTS": "--subsets train-clean-100,dev-clean,test-clean,test-other --jobs 2",
+        "DATA_DIR": str(tmp_path / "data"),
+        "VOCAB_SIZE": "40",
+        "DECODE_OPTS": "--threads 1",
+    }
+    return run_recipe("librispeech/asr", *args, exp_dir=tmp_path / "exp", **{**env, **env_overrides})
 
 
 def test_all_stages_then_rerun_skips(tmp_path, corpus):

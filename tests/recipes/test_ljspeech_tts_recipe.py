@@ -1,9 +1,6 @@
 """Smoke run of every stage of recipes/ljspeech/tts on a fixture LJSpeech tree."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +9,8 @@ from data_prep.ljspeech import prepare_ljspeech
 from speech.config import from_dict, load_yaml
 from speech.tasks.tts import TTSConfig
 from tests.data_prep.fixtures import make_ljspeech
+from tests.recipes.runner import run_recipe
 
-RUN = Path("recipes/ljspeech/tts/run.sh")
 SMOKE = "recipes/ljspeech/tts/conf/smoke.yaml"
 
 
@@ -23,22 +20,16 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(tmp_path, corpus, *args, config=SMOKE, **env_overrides):
-    env = dict(os.environ)
-    env.update(
-        {
-            "CORPUS_DIR": str(corpus),
-            "DATA_DIR": str(tmp_path / "data"),
-            "CORPUS_OPTS": "--dev 2 --test 2",
-            "PREP_JOBS": "2",
-            "SYNTH_OPTS": "--threads 1",
-            "ASR_MODEL": str(tmp_path / "no-asr-model.ckpt"),
-        }
+    env = {
+        "CORPUS_DIR": str(corpus),
+        "DATA_DIR": str(tmp_path / "data"),
+        "CORPUS_OPTS": "--dev 2 --test 2 --jobs 2",
+        "DECODE_OPTS": "--threads 1",
+        "ASR_MODEL": str(tmp_path / "no-asr-model.ckpt"),
+    }
+    return run_recipe(
+        "ljspeech/tts", *args, config=config, exp_dir=tmp_path / "exp", **{**env, **env_overrides}
     )
-    env.update(env_overrides)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    command = ["bash", str(RUN), "--config", str(config), "--exp-dir", str(tmp_path / "exp"), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
 
 
 def test_all_stages_then_rerun_skips(tmp_path, corpus):

@@ -1,33 +1,13 @@
 """Smoke run of every stage of recipes/mini/asr on a tiny corpus and config."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests.recipes.runner import run_recipe
 
-RUN = Path("recipes/mini/asr/run.sh")
+CORPUS_OPTS = "--train 6 --dev 2 --test 2 --voices slt,en-us+m3 --jobs 2 --quiet"
 
 
 def run(tmp_path, *args):
-    env = dict(os.environ)
-    env["DATA_DIR"] = str(tmp_path / "data")
-    env["CORPUS_OPTS"] = "--train 6 --dev 2 --test 2 --voices slt,en-us+m3 --jobs 2 --quiet"
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    return subprocess.run(
-        [
-            "bash",
-            str(RUN),
-            "--config",
-            "recipes/mini/asr/conf/smoke.yaml",
-            "--exp-dir",
-            str(tmp_path / "exp"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
+    return run_recipe(
+        "mini/asr", *args, exp_dir=tmp_path / "exp", DATA_DIR=str(tmp_path / "data"), CORPUS_OPTS=CORPUS_OPTS
     )
 
 

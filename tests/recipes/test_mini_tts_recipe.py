@@ -1,29 +1,17 @@
 """Smoke run of every stage of recipes/mini/tts on a tiny corpus and config."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-RUN = Path("recipes/mini/tts/run.sh")
+from tests.recipes.runner import run_recipe
 
 
 def run(tmp_path, *args, asr_model="none"):
-    env = dict(os.environ)
-    env["DATA_DIR"] = str(tmp_path / "data")
-    env["CORPUS_OPTS"] = "--tts-train 4 --tts-dev 2 --tts-test 2 --jobs 2 --quiet"
-    env["ASR_MODEL"] = str(tmp_path / asr_model)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    cmd = [
-        "bash",
-        str(RUN),
-        "--config",
-        "recipes/mini/tts/conf/smoke.yaml",
-        "--exp-dir",
-        str(tmp_path / "exp"),
-    ]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=900)
+    return run_recipe(
+        "mini/tts",
+        *args,
+        exp_dir=tmp_path / "exp",
+        DATA_DIR=str(tmp_path / "data"),
+        CORPUS_OPTS="--tts-train 4 --tts-dev 2 --tts-test 2 --jobs 2 --quiet",
+        ASR_MODEL=str(tmp_path / asr_model),
+    )
 
 
 def test_all_stages_then_rerun_skips(tmp_path):

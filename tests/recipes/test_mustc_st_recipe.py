@@ -1,8 +1,5 @@
 """Smoke run of every stage of recipes/mustc/st on a fixture MuST-C tree."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,8 +7,7 @@ import pytest
 from speech.config import from_dict, load_yaml
 from speech.tasks.st import STConfig
 from tests.data_prep.fixtures import make_mustc
-
-RUN = Path("recipes/mustc/st/run.sh")
+from tests.recipes.runner import run_recipe
 
 
 @pytest.fixture(scope="module")
@@ -20,23 +16,15 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(tmp_path, corpus, *args, **env_overrides):
-    env = dict(os.environ)
-    env.update(
-        {
-            "CORPUS_DIR": str(corpus),
-            "TEST_SETS": "tst-COMMON",  # the fixture has no tst-HE
-            "DATA_DIR": str(tmp_path / "data"),
-            "VOCAB_SIZE": "48",
-            "PREP_JOBS": "2",
-            "DECODE_OPTS": "--threads 1",
-        }
-    )
-    env.update(env_overrides)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    config = "recipes/mustc/st/conf/smoke.yaml"
-    command = ["bash", str(RUN), "--config", config, "--exp-dir", str(tmp_path / "exp"), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    env = {
+        "CORPUS_DIR": str(corpus),
+        "TEST_SETS": "tst-COMMON",  # the fixture has no tst-HE
+        "DATA_DIR": str(tmp_path / "data"),
+        "CORPUS_OPTS": "--jobs 2",
+        "VOCAB_SIZE": "48",
+        "DECODE_OPTS": "--threads 1",
+    }
+    return run_recipe("mustc/st", *args, exp_dir=tmp_path / "exp", **{**env, **env_overrides})
 
 
 def test_all_stages_then_rerun_skips(tmp_path, corpus):

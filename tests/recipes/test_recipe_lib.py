@@ -1,18 +1,18 @@
-"""What every recipe shares (recipes/lib/recipe.sh): options, --help, and no shell code built from paths."""
+"""What every recipe shares (recipes/lib): options, --help, the documented environment, and no
+shell code built from paths."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.recipes.runner import ROOT, run_recipe
+
 RECIPES = sorted(p.parent.relative_to(ROOT / "recipes").as_posix() for p in ROOT.glob("recipes/*/*/run.sh"))
+SCRIPTS = [ROOT / "recipes" / r / "run.sh" for r in RECIPES] + sorted(ROOT.glob("recipes/lib/*.sh"))
 # A folder name that breaks a '...'-quoted string and runs commands if it is ever evaluated as code.
 HOSTILE = 'it\'s $(touch PWNED) `touch PWNED_TICK`; touch PWNED_SEMI & "q"'
 # Where stage 0 of each recipe writes the training manifest that stage 1 reads, under DATA_DIR.
@@ -37,15 +37,6 @@ def header(run_sh: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_recipe(recipe: str, *args: str, cwd: Path, **env_overrides: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    env.update(env_overrides)
-    command = ["bash", str(ROOT / "recipes" / recipe / "run.sh"), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
-
-
 def write_manifest(path: Path) -> None:
     """A six-utterance manifest (transcripts and translations) with its tones beside it."""
     path.parent.mkdir(parents=True)
@@ -60,15 +51,34 @@ def write_manifest(path: Path) -> None:
     path.write_text("".join(lines), encoding="utf-8")
 
 
-def test_no_recipe_builds_shell_code():
-    scripts = [ROOT / "recipes" / r / "run.sh" for r in RECIPES] + [ROOT / "recipes/lib/recipe.sh"]
-    for script in scripts:
-        code = "\n".join(
-            line.split(" #")[0] for line in script.read_text().splitlines() if not line.startswith("#")
+def code(script: Path) -> str:
+    """The script without its comments."""
+    lines = script.read_text(encoding="utf-8").splitlines()
+    return "\n".join(line.split(" #")[0] for line in lines if not line.lstrip().startswith("#"))
+
+
+def test_no_recipe_builds_shell_code_or_runs_inline_python():
+    for script in SCRIPTS:
+        text = code(script)
+        assert not re.search(r"\b(ba|z|da)?sh\s+-c\b", text), f"{script}: a stage runs a string of shell code"
+        assert not re.search(r"\beval\b", text), f"{script}: eval"
+        assert not re.search(r"\[@\]/", text), f"{script}: ${{a[@]/pat/$path}} rewrites '&' in a path"
+        assert not re.search(r"python3?\"?\s+-c\b|(?<!<)<<(?!<)", text), (
+            f"{script}: inline Python or a heredoc"
         )
-        assert not re.search(r"\b(ba|z|da)?sh\s+-c\b", code), f"{script}: a stage runs a string of shell code"
-        assert not re.search(r"\beval\b", code), f"{script}: eval"
-        assert not re.search(r"\[@\]/", code), f"{script}: ${{a[@]/pat/$path}} rewrites '&' in a path"
+        assert "yaml" not in text.replace(".yaml", ""), (
+            f"{script}: reads YAML itself (use `speech config get`)"
+        )
+
+
+def test_every_environment_variable_is_documented():
+    """Each variable a recipe reads is in recipes/README.md, and each run.sh's header points there."""
+    readme = (ROOT / "recipes" / "README.md").read_text(encoding="utf-8")
+    for script in SCRIPTS:
+        for name in set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)[-:+}]", code(script))) - {"PATH"}:
+            assert f"`{name}`" in readme, f"{script} reads {name}, which recipes/README.md does not describe"
+    for recipe in RECIPES:
+        assert "recipes/README.md" in header(ROOT / "recipes" / recipe / "run.sh"), recipe
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
@@ -77,9 +87,8 @@ def test_stage_1_with_a_hostile_data_dir(recipe, tmp_path):
     data, exp, cwd = tmp_path / HOSTILE / "data", tmp_path / HOSTILE / "exp", tmp_path / "cwd"
     cwd.mkdir()
     write_manifest(data / TRAIN_MANIFEST.get(recipe, "corpus/train.jsonl"))
-    config = str(ROOT / "recipes" / recipe / "conf" / "smoke.yaml")
-    options = ["--config", config, "--exp_dir", str(exp), "--stage", "1", "--stop_stage", "1"]
-    proc = run_recipe(recipe, *options, cwd=cwd, DATA_DIR=str(data), VOCAB_SIZE="40", CMVN_UTTS="4")
+    options = ["--exp_dir", str(exp), "--stage", "1", "--stop_stage", "1"]
+    proc = run_recipe(recipe, *options, cwd=cwd, DATA_DIR=str(data), VOCAB_SIZE="40")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert not [p for p in tmp_path.rglob("PWNED*")], "a path was run as a command"
     assert not [p for p in ROOT.glob("PWNED*")]
@@ -91,11 +100,19 @@ def test_stage_1_with_a_hostile_data_dir(recipe, tmp_path):
 
 @pytest.mark.parametrize("recipe", RECIPES)
 def test_help_prints_the_header_only(recipe, tmp_path):
-    proc = run_recipe(recipe, "--help", cwd=tmp_path)
+    proc = run_recipe(recipe, "--help", config=None, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stderr == ""
     assert proc.stdout == header(ROOT / "recipes" / recipe / "run.sh")
     assert "Usage:" in proc.stdout and "--stop-stage" in proc.stdout
     assert 'here="$(cd' not in proc.stdout and 'lib/recipe.sh"' not in proc.stdout  # no code
+
+
+@pytest.mark.parametrize("recipe", ["mini/st", "mini/tts"])
+def test_a_missing_config_read_before_training_is_one_line(recipe, tmp_path):
+    """The recipes that read a config value (`speech config get`) before stage 2 say which file is missing."""
+    proc = run_recipe(recipe, "--stage", "1", config=str(tmp_path / "nowhere.yaml"), exp_dir=tmp_path / "exp")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "nowhere.yaml: no such config file" in proc.stderr
 
 
 def test_option_spellings_and_errors(tmp_path):
@@ -105,14 +122,14 @@ def test_option_spellings_and_errors(tmp_path):
         ["--stage=7", "--stop_stage=9"],
         ["--exp_dir", "x"],
     ):
-        proc = run_recipe("mini/asr", "--stage", "7", *options, cwd=tmp_path)
+        proc = run_recipe("mini/asr", "--stage", "7", *options, config=None, cwd=tmp_path)
         assert proc.returncode == 0 and "stage" not in proc.stdout, (options, proc.stderr)
     for options, message in [
         (["--bogus"], "unknown option '--bogus'"),
         (["--stop_stage"], "--stop_stage needs a value"),
         (["--stage", "x"], "stage numbers must be integers"),
     ]:
-        proc = run_recipe("mini/asr", *options, cwd=tmp_path)
+        proc = run_recipe("mini/asr", *options, config=None, cwd=tmp_path)
         assert proc.returncode == 2 and proc.stdout == "", options
         assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
 

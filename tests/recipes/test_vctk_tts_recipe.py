@@ -2,10 +2,8 @@
 speakers of ``speech synthesize --manifest`` with a multi-speaker model."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,28 +12,18 @@ from speech.cli.main import main
 from speech.config import from_dict, load_yaml
 from speech.tasks.tts import TTSConfig
 from tests.data_prep.fixtures import make_vctk
-
-RUN = Path("recipes/vctk/tts/run.sh")
+from tests.recipes.runner import run_recipe
 
 
 def run(root: Path, corpus: Path, *args, **env_overrides):
-    env = dict(os.environ)
-    env.update(
-        {
-            "CORPUS_DIR": str(corpus),
-            "DATA_DIR": str(root / "data"),
-            "CORPUS_OPTS": "--dev-per-speaker 1 --test-per-speaker 1",
-            "PREP_JOBS": "2",
-            "SYNTH_OPTS": "--threads 1",
-            "ASR_MODEL": str(root / "no-asr-model.ckpt"),
-        }
-    )
-    env.update(env_overrides)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    env["PYTHON"] = sys.executable
-    config = "recipes/vctk/tts/conf/smoke.yaml"
-    command = ["bash", str(RUN), "--config", config, "--exp-dir", str(root / "exp"), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    env = {
+        "CORPUS_DIR": str(corpus),
+        "DATA_DIR": str(root / "data"),
+        "CORPUS_OPTS": "--dev-per-speaker 1 --test-per-speaker 1 --jobs 2",
+        "DECODE_OPTS": "--threads 1",
+        "ASR_MODEL": str(root / "no-asr-model.ckpt"),
+    }
+    return run_recipe("vctk/tts", *args, exp_dir=root / "exp", **{**env, **env_overrides})
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +63,14 @@ def test_one_chosen_speaker_says_every_test_text(recipe, tmp_path):
     corpus, root, _ = recipe
     shutil.copytree(root / "exp", tmp_path / "exp")  # stage 3 again, in a copy of the experiment
     proc = run(
-        tmp_path, corpus, "--stage", "3", "--stop-stage", "3", DATA_DIR=str(root / "data"), SPEAKER="p226"
+        tmp_path,
+        corpus,
+        "--stage",
+        "3",
+        "--stop-stage",
+        "3",
+        DATA_DIR=str(root / "data"),
+        DECODE_OPTS="--threads 1 --speaker p226",
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "--speaker p226" in proc.stdout

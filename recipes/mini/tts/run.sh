@@ -9,39 +9,19 @@
 #   4 score                              -> DIR/RESULTS.md (pocketsphinx WER, our ASR's WER when
 #                                           recipes/mini/asr/exp/model.ckpt exists, MCD, alignment health,
 #                                           real-time factor), side by side with the reference recordings
-# Defaults: DIR = recipes/mini/tts/exp, FILE = conf/train.yaml. Environment: DATA_DIR (default data/),
-# CORPUS_OPTS (extra `speech prepare mini` options), ASR_MODEL (default the mini ASR recipe's model).
-# Finished stages are skipped on a rerun unless their inputs or config changed.
-here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/../../lib/recipe.sh"
-exp_dir="${exp_dir:-$here/exp}"
-config="${config:-$here/conf/train.yaml}"
-data="${DATA_DIR:-$here/data}"
-split_words corpus_opts "${CORPUS_OPTS:-}"
-asr_model="${ASR_MODEL:-$(dirname "$here")/asr/exp/model.ckpt}"
-tts="$data/corpus/tts"
+# Defaults: DIR = recipes/mini/tts/exp, FILE = conf/train.yaml. Finished stages are skipped on a
+# rerun unless their inputs or config changed.
+# Environment: DATA_DIR, CORPUS_OPTS (`speech prepare mini` options), TRAIN_OPTS, DECODE_OPTS,
+# ASR_MODEL (default the mini ASR recipe's model). The options, stages and variables of every
+# recipe: recipes/README.md.
 
-run_stage 0 "prepare data" --outputs "$data/corpus" -- \
-  speech prepare mini --out-dir "$data/corpus" --no-asr "${corpus_opts[@]}"
+# shellcheck source=../../lib/recipe.sh
+source "$(dirname "$0")/../../lib/recipe.sh"
+# shellcheck source=../../lib/tts.sh
+source "$recipes/lib/tts.sh"
+manifests="$corpus/tts"
+asr_model="$recipes/mini/asr/exp/model.ckpt"
 
-run_stage 1 "tokenizer" --inputs "$tts/train.jsonl" --outputs "$data/tokenizer.json" -- \
-  speech prepare tokenizer --manifest "$tts/train.jsonl" --out "$data/tokenizer.json" --kind char --lang en
-
-run_stage 1 "mel stats" --inputs "$tts/train.jsonl" --outputs "$data/cmvn.json" -- \
-  speech prepare cmvn --preset tts --manifest "$tts/train.jsonl" --out "$data/cmvn.json"
-
-run_stage 2 "train" --resumable \
-  --inputs "$config" "$tts/train.jsonl" "$tts/dev.jsonl" "$data/tokenizer.json" "$data/cmvn.json" \
-  --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
-  speech train tts --config "$config" --exp-dir "$exp_dir" --set \
-    data.train="$tts/train.jsonl" data.dev="$tts/dev.jsonl" \
-    data.tokenizer="$data/tokenizer.json" data.cmvn="$data/cmvn.json"
-
-run_stage 3 "synthesize test" --inputs "$exp_dir/model.ckpt" "$tts/test.jsonl" \
-  --outputs "$exp_dir/synth_test" "$exp_dir/synth_test/synth.jsonl" -- \
-  speech synthesize --model "$exp_dir/model.ckpt" --manifest "$tts/test.jsonl" --out-dir "$exp_dir/synth_test" \
-    --threads 1
-
-run_stage 4 "score" --inputs "$exp_dir/synth_test" --outputs "$exp_dir/RESULTS.md" -- \
-  speech score tts --synth-dir "$exp_dir/synth_test" --ref "$tts/test.jsonl" --train "$tts/train.jsonl" \
-    --asr-model "$asr_model" --out "$exp_dir/RESULTS.md"
+run_stage 0 "prepare data" --outputs "$corpus" -- \
+  speech prepare mini --out-dir "$corpus" --no-asr "${corpus_opts[@]}"
+tts_stages
