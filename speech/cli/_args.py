@@ -88,3 +88,10 @@ def add_output_options(p: argparse.ArgumentParser, json_help: str = "print resul
     """``--quiet`` (no progress bars or summaries on stderr) and ``--json``."""
     p.add_argument("--json", action="store_true", help=json_help)
     p.add_argument("--quiet", action="store_true", help="no progress bars or summaries on stderr")
+
+
+def add_set_option(p: argparse.ArgumentParser, help: str = "config overrides, values parsed as YAML") -> None:
+    """``--set KEY=VALUE ...``: config overrides (repeatable), collected in ``overrides``."""
+    p.add_argument(
+        "--set", dest="overrides", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help=help
+    )

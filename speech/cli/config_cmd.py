@@ -11,20 +11,15 @@ written, and a key it lacks is an error.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
+from speech.cli._args import add_set_option
 from speech.errors import ConfigError
+from speech.tasks import TASKS
 
 # The config dataclass ``speech train TASK`` reads, imported only when asked for (it loads torch).
-_TASK_CONFIGS = {
-    "asr": ("speech.tasks.asr", "ASRConfig"),
-    "st": ("speech.tasks.st", "STConfig"),
-    "tts": ("speech.tasks.tts", "TTSConfig"),
-    "lm": ("speech.tasks.lm", "LMTrainConfig"),
-}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,18 +39,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     get.add_argument("--config", required=True, help="YAML config file")
     get.add_argument(
         "--task",
-        choices=sorted(_TASK_CONFIGS),
+        choices=sorted(TASKS),
         help="read the config as this task's training config (checked, with defaults)",
     )
-    get.add_argument(
-        "--set",
-        dest="overrides",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="overrides applied first, as 'speech train --set' applies them",
-    )
+    add_set_option(get, "overrides applied first, as 'speech train --set' applies them")
     get.set_defaults(func=run_get)
 
 
@@ -86,8 +73,9 @@ def config_values(
 
     data = apply_overrides(load_yaml(path), list(overrides or []))
     if task is not None:
-        module, name = _TASK_CONFIGS[task]
-        cls = getattr(importlib.import_module(module), name)
+        from speech.tasks import task_classes
+
+        cls = task_classes(task)[0]
         data = to_dict(from_dict(cls, data, str(path)))
     return [_lookup(data, key, str(path)) for key in keys]
 

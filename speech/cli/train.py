@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 
+from speech.cli._args import add_set_option
+from speech.tasks import TASKS
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``speech train``."""
@@ -19,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "task",
-        choices=["asr", "tts", "st", "lm"],
+        choices=list(TASKS),
         help="model family: asr, tts (Tacotron2), st (speech translation) or lm (RNN LM for shallow fusion)",
     )
     p.add_argument(
@@ -36,15 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="CKPT",
         help="asr and st: initialise the encoder from this ASR checkpoint (sets init.encoder_from)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config overrides, values parsed as YAML",
-    )
+    add_set_option(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
         "--quiet",

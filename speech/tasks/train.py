@@ -11,7 +11,6 @@ raises :class:`TrainingInterruptedError`, so the command exits non-zero and a re
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import os
 import signal
@@ -30,6 +29,7 @@ from speech.checkpoint import load_checkpoint, time_cap_warning
 from speech.config import _show, apply_overrides, from_dict, load_yaml, save_yaml, to_dict
 from speech.errors import ConfigError, SpeechError
 from speech.io import check_output_dir
+from speech.tasks import TASKS, task_classes
 from speech.tasks.checkpoint import export_model
 from speech.tasks.common import TrainerConfig, build_trainer, last_checkpoint
 
@@ -82,17 +82,6 @@ def load_config(cls, config_path: str | os.PathLike | None, overrides: list[str]
     return from_dict(cls, data, str(config_path or "config"))
 
 
-#: What ``speech train TASK`` trains: the config class and the Lightning task of each family, by
-#: module (imported on use, so that the command line starts fast). ASR and ST are the two presets
-#: of the speech-to-text family.
-TASKS: dict[str, tuple[str, str, str]] = {
-    "asr": ("speech.tasks.s2t", "ASRConfig", "S2TTask"),
-    "st": ("speech.tasks.s2t", "STConfig", "S2TTask"),
-    "tts": ("speech.tasks.tts", "TTSConfig", "TTSTask"),
-    "lm": ("speech.tasks.lm", "LMTrainConfig", "LMTask"),
-}
-
-
 def train(
     task: str,
     config_path: str | os.PathLike | None,
@@ -119,15 +108,13 @@ def train(
     """
     if task not in TASKS:
         raise ConfigError(f"unknown task {task!r} (known: {', '.join(TASKS)})")
-    module, config_name, task_name = TASKS[task]
-    module = importlib.import_module(module)
-    config = load_config(getattr(module, config_name), config_path, list(overrides))
+    config_class, task_class = task_classes(task)
+    config = load_config(config_class, config_path, list(overrides))
     if init_encoder_from is not None:
         if not hasattr(config, "init"):
             raise ConfigError(f"--init-encoder-from applies to speech-to-text models (asr, st), not {task}")
         config.init.encoder_from = str(init_encoder_from)
     _check_inputs(*config.inputs())
-    task_class = getattr(module, task_name)
     return _train(
         config, exp_dir, task, lambda run: task_class.from_config(config, resume=run.resume is not None)
     )
