@@ -40,6 +40,7 @@ from speech.metrics import scores_from_translation_stats, translation_stats
 from speech.models.las import LASConfig
 from speech.models.s2t import S2TConfig, SpeechToText
 from speech.models.translator import TranslatorConfig
+from speech.plots import save_alignment
 from speech.tasks.common import (
     BucketedTask,
     ManifestDataConfig,
@@ -49,7 +50,6 @@ from speech.tasks.common import (
     cmvn_to_dict,
     training_front_end,
 )
-from speech.plots import save_alignment
 from speech.text import Tokenizer, load_tokenizer, tokenizer_to_dict
 
 

@@ -29,6 +29,7 @@ from speech.models.tacotron2 import (
     Tacotron2LossConfig,
     tacotron2_loss,
 )
+from speech.plots import save_alignment
 from speech.tasks.common import (
     BucketedTask,
     ManifestDataConfig,
@@ -38,7 +39,6 @@ from speech.tasks.common import (
     cmvn_to_dict,
     training_front_end,
 )
-from speech.plots import save_alignment
 from speech.text import Tokenizer, load_tokenizer, tokenizer_to_dict, word_vocabulary
 from speech.text.frontend import TextFrontEndConfig, text_front_end
 
