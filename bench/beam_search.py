@@ -23,6 +23,7 @@ from speech.audio import load
 from speech.data import read_manifest
 from speech.data.dataset import pad_sequences
 from speech.inference import Transcriber
+from speech.kernels import use_inference_kernels
 from speech.models.listener import ListenerOutput
 
 
@@ -36,6 +37,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     tr = Transcriber.from_checkpoint(args.model)
+    for module in (tr.model, tr.front_end):  # the kernels a CPU Transcriber runs (idempotent)
+        use_inference_kernels(module, "cpu")
     utts = read_manifest(args.manifest)[: args.utterances]
     waves = sorted((load(u.audio, tr.sample_rate) for u in utts), key=lambda w: -w.numel())
     batch, lengths = pad_sequences(waves)

@@ -25,11 +25,12 @@ import torch  # noqa: E402
 import torchaudio  # noqa: E402
 
 from speech.features import LogMel, LogMelConfig  # noqa: E402
+from speech.kernels import use_inference_kernels  # noqa: E402
 
 
 def make_contenders(config: LogMelConfig, waveforms: torch.Tensor) -> dict[str, Callable[[], np.ndarray]]:
     lengths = torch.full((waveforms.shape[0],), waveforms.shape[1], dtype=torch.long)
-    ours = LogMel(config)
+    ours = use_inference_kernels(LogMel(config), "cpu")  # the CPU kernel, as inference builds it
     numpy_waves = waveforms.numpy()
     raw = torchaudio.transforms.MelSpectrogram(
         sample_rate=config.sample_rate,

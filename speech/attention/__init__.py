@@ -5,21 +5,16 @@ for the speller.
 
 Every mechanism has ``init_state(memory, memory_mask)`` and
 ``forward(query, memory, memory_mask, state) -> AttentionOutput(context, weights, state)``,
-with ``memory_mask`` True at valid frames.
+with ``memory_mask`` True at valid frames. The forwards are the reference maths; CPU
+inference kernels of the same maths are chosen explicitly with
+:func:`speech.kernels.use_inference_kernels`.
 """
 
-from speech.attention.additive import (
-    AdditiveAttention,
-    AttentionOutput,
-    AttentionState,
-    LocationAwareAttention,
-    MonotonicWindow,
-    beam_memory_rows,
-    masked_softmax,
-    memory_rows,
-)
+from speech.attention.additive import AdditiveAttention, LocationAwareAttention
 from speech.attention.guided import guided_attention_loss, guided_attention_weights
 from speech.attention.multihead import MultiHeadLocationAwareAttention, MultiHeadState
+from speech.attention.state import AttentionOutput, AttentionState, masked_softmax, selected_memory_rows
+from speech.attention.window import MonotonicWindow
 
 __all__ = [
     "AdditiveAttention",
@@ -29,9 +24,8 @@ __all__ = [
     "MonotonicWindow",
     "MultiHeadLocationAwareAttention",
     "MultiHeadState",
-    "beam_memory_rows",
     "guided_attention_loss",
     "guided_attention_weights",
     "masked_softmax",
-    "memory_rows",
+    "selected_memory_rows",
 ]

@@ -22,7 +22,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from speech.attention.additive import AttentionOutput, AttentionState, LocationAwareAttention
+from speech.attention.additive import LocationAwareAttention
+from speech.attention.state import AttentionOutput, AttentionState
 
 
 class MultiHeadState(NamedTuple):
@@ -34,9 +35,9 @@ class MultiHeadState(NamedTuple):
         """Keep (reorder or repeat) the query rows ``indices`` (N',) of every head."""
         return MultiHeadState(tuple(head.select(indices) for head in self.heads))
 
-    def select_beams(self, beams: torch.Tensor) -> MultiHeadState:
-        """Keep the query rows ``beams`` (B', W'), grouped by memory row, of every head."""
-        return MultiHeadState(tuple(head.select_beams(beams) for head in self.heads))
+    def take(self, indices: torch.Tensor, memory_rows: torch.Tensor | None) -> MultiHeadState:
+        """Keep the query rows ``indices`` (N',) and the memory rows ``memory_rows`` (all when None)."""
+        return MultiHeadState(tuple(head.take(indices, memory_rows) for head in self.heads))
 
 
 class MultiHeadLocationAwareAttention(nn.Module):

@@ -1,4 +1,4 @@
-"""One batched beam search and a greedy search over a weighted set of scorers.
+"""One batched beam search over a weighted set of scorers (the greedy search is in greedy.py).
 
 All utterances x beams live in one tensor of N = B x W rows. Each step the full scorers
 score the whole vocabulary; when partial scorers (CTC prefix) take part, only the
@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
 from speech.config import check_non_negative, check_positive, check_range
-from speech.decoding.scorer import Hypothesis, PartialScorer, Scorer
-
-NEG_INF = float("-inf")
+from speech.decoding.scorer import Hypothesis
+from speech.decoding.weighted import NEG_INF, StepScores, WeightedScorers
 
 
 @dataclass
@@ -73,68 +72,27 @@ class SearchConfig:
         return min(vocab_size, max(int(self.pre_beam_ratio * beam), self.min_pre_beam))
 
 
-class _Scorers:
-    """A weighted set of full and partial scorers, scoring and selecting rows together."""
+class _Extensions(NamedTuple):
+    """The best extensions of the running hypotheses, k per remaining utterance, each (n, k).
 
-    def __init__(
-        self, scorers: dict[str, Any], weights: dict[str, float], config: SearchConfig, eos_id: int
-    ) -> None:
-        self.config, self.eos_id = config, eos_id
-        unknown = set(weights) - set(scorers)
-        if unknown:
-            raise ValueError(f"weights given for unknown scorers: {sorted(unknown)}")
-        active = {k: s for k, s in scorers.items() if weights.get(k, 1.0) != 0}
-        self.full = {k: s for k, s in active.items() if isinstance(s, Scorer)}
-        self.partial = {
-            k: s for k, s in active.items() if isinstance(s, PartialScorer) and k not in self.full
-        }
-        if not self.full:
-            raise ValueError("at least one full scorer (decoder or language model) is needed")
-        self.weights = {k: weights.get(k, 1.0) for k in active}
+    Attributes:
+        scores: Weighted score after the extension.
+        rows: The hypothesis (row) extended.
+        tokens: The token it is extended with.
+    """
 
-    def init(self, memory: torch.Tensor, lengths: torch.Tensor) -> dict[str, Any]:
-        """One hypothesis (the empty one) per utterance."""
-        return {name: s.init_state(memory, lengths) for name, s in {**self.full, **self.partial}.items()}
-
-    def score(self, last: torch.Tensor, states: dict[str, Any], beam_size: int) -> tuple[torch.Tensor, Any]:
-        """Weighted log-scores (N, V); -inf outside the pre-beam when partial scorers take part."""
-        total = None
-        for name, s in self.full.items():
-            log_probs, states[name] = s.score(last, states[name])
-            total = self.weights[name] * log_probs.float() + (0 if total is None else total)
-        if not self.partial:
-            return total, None
-        candidates = total.topk(self.config.pre_beam(total.shape[1], beam_size), dim=-1).indices  # (N, K)
-        # Ending is always a candidate, so a hypothesis can stop wherever the partial scorers allow it.
-        has_eos = (candidates == self.eos_id).any(dim=1)
-        candidates[:, -1] = torch.where(has_eos, candidates[:, -1], self.eos_id)
-        partial_total = total.gather(1, candidates)
-        candidate_states = {}
-        for name, s in self.partial.items():
-            scores, candidate_states[name] = s.score_partial(last, candidates, states[name])
-            partial_total = partial_total + self.weights[name] * scores
-        masked = torch.full_like(total, NEG_INF).scatter(1, candidates, partial_total)
-        return masked, (candidates, candidate_states)
-
-    def select(self, states: dict[str, Any], beams: torch.Tensor, tokens: torch.Tensor, extra: Any) -> None:
-        """Keep the hypothesis rows ``beams`` (B', W'), row i all of one utterance, extended by ``tokens``."""
-        rows = beams.reshape(-1)
-        for name, s in self.full.items():
-            select_beams = getattr(s, "select_beams", None)
-            states[name] = select_beams(states[name], beams) if select_beams else s.select(states[name], rows)
-        if extra is not None:
-            candidates, candidate_states = extra
-            columns = (candidates.index_select(0, rows) == tokens[:, None]).float().argmax(dim=1)
-            for name, s in self.partial.items():
-                states[name] = s.extend(states[name], candidate_states[name], rows, columns)
+    scores: torch.Tensor
+    rows: torch.Tensor
+    tokens: torch.Tensor
 
 
 class BeamSearch:
     """Batched beam search over a weighted set of scorers.
 
-    Full scorers may offer ``select_beams(state, beams)``, a :meth:`Scorer.select` told that
-    the rows ``beams`` (B', W') come in one row per remaining utterance; the speller uses it
-    to keep its memory once per utterance instead of once per hypothesis.
+    The search owns the beam structure: hypotheses are rows, ``w`` consecutive rows per
+    remaining utterance, and scorers only ever learn which rows to keep
+    (:meth:`Scorer.select`). It keeps each scorer's own score per hypothesis beside the
+    weighted total (:attr:`Hypothesis.scores`).
 
     Args:
         scorers: Name to a :class:`Scorer` (full) or :class:`PartialScorer` (e.g. CTC prefix).
@@ -153,7 +111,7 @@ class BeamSearch:
         config: SearchConfig | None = None,
     ) -> None:
         self.config = config or SearchConfig()
-        self.scorers = _Scorers(scorers, weights, self.config, eos_id)
+        self.scorers = WeightedScorers(scorers, weights, self.config.pre_beam, eos_id)
         self.sos_id, self.eos_id = sos_id, eos_id
 
     def _normalize(self, score: float, length: int) -> float:
@@ -177,41 +135,42 @@ class BeamSearch:
         max_len, min_len = self.config.length_limits(memory_lengths.tolist())
         states = self.scorers.init(memory, memory_lengths)
         scores = torch.zeros(B, 1, device=device)  # (n, w)
+        parts = torch.zeros(B, len(self.scorers.names), device=device)  # each scorer's, (n w, P)
         tokens = torch.zeros(B, 0, dtype=torch.long, device=device)  # (n w, step)
         last = torch.full((B,), self.sos_id, dtype=torch.long, device=device)
-        active = list(range(B))
-        finished: list[list[Hypothesis]] = [[] for _ in range(B)]
+        active, finished = list(range(B)), [[] for _ in range(B)]
         step = 0
         while active:
-            total, extra = self.scorers.score(last, states, W)
+            scored = self.scorers.score(last, states, W)
             (n, w), too_short = scores.shape, [i for i, b in enumerate(active) if step < min_len[b]]
-            top_scores, top_beam, top_token = self._top(scores, total, too_short)  # (n, k) each
-            is_eos = top_token == self.eos_id
-            self._finish_eos(active, finished, tokens, top_scores, top_beam, is_eos, w)
+            top = self._top(scores, scored.total, too_short)
+            is_eos = top.tokens == self.eos_id
+            self._finish_eos(active, finished, tokens, parts, scored, top, is_eos)
             # The first W that continue; each beam has one eos at most, so k - w never end.
-            width = min(W, top_scores.shape[1] - w)
+            width = min(W, top.scores.shape[1] - w)
             order = torch.argsort(is_eos.long(), dim=1, stable=True)[:, :width]
-            run_scores = top_scores.gather(1, order)  # (n, width)
-            beams = top_beam.gather(1, order) + w * torch.arange(n, device=device)[:, None]  # rows (n, width)
-            run_tokens = top_token.gather(1, order)
+            run_scores, beams, run_tokens = (x.gather(1, order) for x in top)  # (n, width) each
+            increments, columns = self.scorers.parts(scored, beams.view(-1), run_tokens.view(-1))
+            run_parts = parts.index_select(0, beams.view(-1)) + increments  # (n width, P)
             tokens = torch.cat([tokens.index_select(0, beams.view(-1)), run_tokens.view(-1, 1)], dim=1)
-            keep = self._still_running(active, finished, run_scores, tokens, step, max_len)
+            keep = self._still_running(active, finished, run_scores, run_parts, tokens, step, max_len)
             step += 1
             if not keep:
                 break
             if len(keep) < n:
                 kept = torch.tensor(keep, device=device)
                 beams, run_tokens, run_scores = beams[kept], run_tokens[kept], run_scores[kept]
-                tokens = tokens.view(n, width, -1)[kept].view(len(keep) * width, -1)
+                tokens, run_parts, columns = (
+                    None if x is None else x.view(n, width, -1)[kept].flatten(0, 1)  # (n w, .) -> (n' w, .)
+                    for x in (tokens, run_parts, columns)
+                )
                 active = [active[i] for i in keep]
-            last, scores = run_tokens.view(-1), run_scores
-            self.scorers.select(states, beams, last, extra)
+            last, scores, parts = run_tokens.view(-1), run_scores, run_parts
+            self.scorers.select(states, scored, beams.view(-1), None if columns is None else columns.view(-1))
         return [sorted(f, key=lambda h: -h.normalized_score)[: self.config.nbest] for f in finished]
 
-    def _top(
-        self, scores: torch.Tensor, total: torch.Tensor, too_short: list[int]
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Best ``2 W`` extensions per utterance: scores, beams and tokens, each (n, k).
+    def _top(self, scores: torch.Tensor, total: torch.Tensor, too_short: list[int]) -> _Extensions:
+        """Best ``2 W`` extensions per utterance.
 
         Args:
             scores: Running scores, shape (n, w).
@@ -224,18 +183,31 @@ class BeamSearch:
             total.view(n, w, V)[too_short, :, self.eos_id] = NEG_INF
         candidates = (scores.view(-1, 1) + total).view(n, w * V)
         top_scores, top_index = candidates.topk(min(2 * self.config.beam_size, w * V), dim=1)
-        return top_scores, top_index // V, top_index % V
+        rows = top_index // V + w * torch.arange(n, device=total.device)[:, None]
+        return _Extensions(top_scores, rows, top_index % V)
 
-    def _finish_eos(self, active, finished, tokens, top_scores, top_beam, is_eos, w) -> None:
+    def _hypothesis(self, tokens: list[int], score: float, parts: list[float], ended: bool) -> Hypothesis:
+        """A finished hypothesis; its length counts eos when it ended."""
+        normalized = self._normalize(score, len(tokens) + int(ended))
+        return Hypothesis(tokens, score, normalized, ended, dict(zip(self.scorers.names, parts, strict=True)))
+
+    def _finish_eos(
+        self, active, finished, tokens, parts, scored: StepScores, top: _Extensions, is_eos
+    ) -> None:
         """Record hypotheses that end with eos among the best W candidates of each utterance."""
         beam = self.config.beam_size
-        hits = (is_eos[:, :beam] & torch.isfinite(top_scores[:, :beam])).nonzero().tolist()
-        for i, j in hits:
-            seq = tokens[i * w + int(top_beam[i, j])].tolist()
-            score = float(top_scores[i, j])
-            finished[active[i]].append(Hypothesis(seq, score, self._normalize(score, len(seq) + 1), True))
+        hits = (is_eos[:, :beam] & torch.isfinite(top.scores[:, :beam])).nonzero()  # (hits, 2)
+        if hits.shape[0] == 0:
+            return
+        scores, rows, eos = (x[hits[:, 0], hits[:, 1]] for x in top)  # (hits,) each
+        increments, _ = self.scorers.parts(scored, rows, eos)
+        hit_parts = (parts.index_select(0, rows) + increments).tolist()
+        for i, row, score, hit in zip(
+            hits[:, 0].tolist(), rows.tolist(), scores.tolist(), hit_parts, strict=True
+        ):
+            finished[active[i]].append(self._hypothesis(tokens[row].tolist(), score, hit, True))
 
-    def _still_running(self, active, finished, run_scores, tokens, step, max_len) -> list[int]:
+    def _still_running(self, active, finished, run_scores, run_parts, tokens, step, max_len) -> list[int]:
         """Positions (in ``active``) of utterances that go on; the others are closed here."""
         (W, width), keep = (self.config.beam_size, run_scores.shape[1]), []
         best_running = run_scores.max(dim=1).values.tolist()
@@ -249,59 +221,7 @@ class BeamSearch:
             elif not done:  # cut at the length limit with nothing ended: keep the best cut ones
                 for j in range(width):
                     score = float(run_scores[i, j])
-                    seq = tokens[i * width + j].tolist()
                     if score > NEG_INF or j == 0:
-                        done.append(Hypothesis(seq, score, self._normalize(score, len(seq)), False))
+                        seq = tokens[i * width + j].tolist()
+                        done.append(self._hypothesis(seq, score, run_parts[i * width + j].tolist(), False))
         return keep
-
-
-@torch.no_grad()
-def greedy_search(
-    scorers: dict[str, Any],
-    weights: dict[str, float],
-    memory: torch.Tensor,
-    memory_lengths: torch.Tensor,
-    sos_id: int,
-    eos_id: int,
-    config: SearchConfig | None = None,
-) -> list[Hypothesis]:
-    """Pick the best-scoring token at every step, for a whole batch at once.
-
-    Uses the same weighted scorers and length limits as :class:`BeamSearch` (with beam 1).
-
-    Returns:
-        One hypothesis per utterance.
-    """
-    config = config or SearchConfig(beam_size=1)
-    group = _Scorers(scorers, weights, config, eos_id)
-    B, device = memory.shape[0], memory.device
-    max_len, min_len = config.length_limits(memory_lengths.tolist())
-    min_len = torch.tensor(min_len)
-    states = group.init(memory, memory_lengths)
-    last = torch.full((B,), sos_id, dtype=torch.long, device=device)
-    score = torch.zeros(B, device=device)
-    out = torch.zeros(B, 0, dtype=torch.long, device=device)
-    ended = torch.zeros(B, dtype=torch.bool, device=device)
-    limit = torch.tensor(max_len, device=device)
-    for step in range(max(max_len)):
-        total, extra = group.score(last, states, 1)
-        total[(step < min_len).to(device), eos_id] = NEG_INF
-        best_score, best = total.max(dim=1)
-        running = ~ended & (step < limit)
-        score = score + torch.where(running, best_score, 0.0)
-        ended = ended | (running & (best == eos_id))
-        out = torch.cat([out, torch.where(running, best, eos_id)[:, None]], dim=1)
-        if bool((ended | (step + 1 >= limit)).all()):
-            break
-        group.select(states, torch.arange(B, device=device)[:, None], best, extra)
-        last = best
-    hyps = []
-    for b in range(B):
-        seq = out[b].tolist()
-        seq = seq[: seq.index(eos_id)] if eos_id in seq else seq
-        done = bool(ended[b])
-        length = len(seq) + int(done)
-        hyps.append(
-            Hypothesis(seq, float(score[b]), float(score[b]) / max(length, 1) ** config.length_penalty, done)
-        )
-    return hyps

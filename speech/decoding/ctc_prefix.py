@@ -78,7 +78,7 @@ def _shifted(x: torch.Tensor, first: float | torch.Tensor) -> torch.Tensor:
 
 def _start(empty: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """``phi`` before the first frame: log 1 for the empty prefix, else log 0; shape (N, 1)."""
-    return torch.where(empty, 0.0, NEG_INF).to(dtype)[:, None]
+    return empty.to(dtype).log_()[:, None]  # log 1 = 0, log 0 = -inf
 
 
 class CTCPrefixScorer:

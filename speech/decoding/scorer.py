@@ -4,13 +4,12 @@ A *full* scorer gives log-probabilities over the whole vocabulary for every hypo
 (attention decoders, language models). A *partial* scorer scores only a few candidate
 tokens per hypothesis (the CTC prefix scorer, whose cost grows with the candidates).
 
-Rows of every tensor are hypotheses: N = utterances x beams, flattened utterance-major.
-
-A full scorer may also offer ``select_beams(state, beams) -> state``: :meth:`Scorer.select`
-of the rows ``beams.reshape(-1)``, told that ``beams`` (B', W') holds one row per remaining
-utterance, in order (utterances only ever drop out). A scorer can then keep per-utterance
-tensors (the speller's memory) once per utterance instead of once per hypothesis; the
-searches use it where it exists.
+Rows of every tensor are hypotheses. The search owns the beam structure (which rows belong
+to which utterance, which utterances are still running); a scorer only learns, through
+``select(state, indices)``, which rows to keep. The searches keep the rows of an utterance
+consecutive and equally many per remaining utterance, so a scorer may keep per-utterance
+tensors once per utterance (the speller does, see :meth:`SpellerState.select
+<speech.models.speller.SpellerState.select>`), but nothing in the protocol depends on it.
 """
 
 from __future__ import annotations
@@ -58,9 +57,13 @@ class Hypothesis(NamedTuple):
         score: Weighted log-score sum (eos included when it ended by eos).
         normalized_score: ``score`` divided by ``length ** length_penalty`` (the ranking key).
         ended: True when the hypothesis emitted eos; False when cut at the length limit.
+        scores: Each scorer's own (unweighted) log-score sum, by scorer name, for the scorers
+            with a non-zero weight (ESPnet's per-scorer scores): ``score`` is
+            ``sum(weights[name] * scores[name])`` up to float rounding.
     """
 
     tokens: list[int]
     score: float
     normalized_score: float
     ended: bool
+    scores: dict[str, float]

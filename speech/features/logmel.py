@@ -3,7 +3,8 @@
 Padding invariance: samples beyond an item's length are zeroed before the STFT, and the STFT
 pads with zeros (``center=True, pad_mode="constant"``), so an item in a padded batch gets
 exactly the frames it gets alone. Frames beyond ``frame_lengths`` are 0. Masks in this
-package use True for *valid* positions.
+package use True for *valid* positions. This is the reference computation, one batched pass
+on any device; :class:`speech.kernels.logmel.CPULogMel` is a faster CPU schedule of it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,6 @@ from torch import nn
 
 from speech.features._masks import check_batch, check_lengths, full_lengths, valid_mask
 from speech.features.config import LogMelConfig
-
-# On CPU the batch is processed in chunks of about this many samples: large STFT buffers
-# (tens of MB) cost more in page faults and cache misses than the FFTs themselves.
-_CPU_CHUNK_SAMPLES = 1 << 18
-# The mel filterbank is banded; on CPU it is applied as this many dense blocks that skip
-# the zero regions (about 4x fewer multiply-adds than one dense matmul).
-_CPU_MEL_GROUPS = 4
 
 
 class LogMelOutput(NamedTuple):
@@ -77,20 +71,33 @@ def log_mel(
     Raises:
         ValueError: ``waveforms`` is not 2-D, or ``lengths`` has the wrong shape or range.
     """
+    lengths, window, mel_fbank = log_mel_inputs(waveforms, config, lengths, window, mel_fbank)
+    with torch.autocast(device_type=waveforms.device.type, enabled=False):
+        waveforms = waveforms.float()
+        mel = torch.matmul(spectrogram(waveforms, lengths, config, window), mel_fbank)  # (B, T_frames, F)
+        features = log_compress(mel, lengths, config)
+    return LogMelOutput(features, 1 + lengths // config.hop_length)
+
+
+def log_mel_inputs(
+    waveforms: torch.Tensor,
+    config: LogMelConfig,
+    lengths: torch.Tensor | None,
+    window: torch.Tensor | None,
+    mel_fbank: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Checked lengths (B,), window and filterbank on the waveforms' device; see :func:`log_mel`.
+
+    Raises:
+        ValueError: ``waveforms`` is not 2-D, or ``lengths`` has the wrong shape or range.
+    """
     check_batch(waveforms, 2, "waveforms")
     B, T = waveforms.shape
     device = waveforms.device
     lengths = full_lengths(B, T, device) if lengths is None else check_lengths(lengths, B, T, "lengths")
-    lengths = lengths.to(device)
     window = (stft_window(config) if window is None else window).to(device=device, dtype=torch.float32)
     mel_fbank = (mel_filterbank(config) if mel_fbank is None else mel_fbank).to(device, torch.float32)
-    with torch.autocast(device_type=device.type, enabled=False):
-        waveforms = waveforms.float()
-        if device.type == "cpu":
-            features = _log_mel_chunked(waveforms, lengths, config, window, mel_fbank)
-        else:
-            features = _log_mel_batch(waveforms, lengths, config, window, mel_fbank, padded=True)
-    return LogMelOutput(features, 1 + lengths // config.hop_length)
+    return lengths.to(device), window, mel_fbank
 
 
 class LogMel(nn.Module):
@@ -135,40 +142,17 @@ class LogMel(nn.Module):
         return f"sample_rate={c.sample_rate}, n_fft={c.n_fft}, hop_length={c.hop_length}, n_mels={c.n_mels}"
 
 
-def _log_mel_chunked(
+def spectrogram(
     waveforms: torch.Tensor,
     lengths: torch.Tensor,
     config: LogMelConfig,
     window: torch.Tensor,
-    mel_fbank: torch.Tensor,
+    padded: bool = True,
 ) -> torch.Tensor:
-    """CPU path: chunks of items, each trimmed to its longest item; (B, T) -> (B, T_frames, F)."""
-    B, T = waveforms.shape
-    out = waveforms.new_empty(B, config.num_frames(T), config.n_mels)
-    bands = _mel_bands(mel_fbank, _CPU_MEL_GROUPS)
-    length_list = lengths.tolist()
-    step = max(1, _CPU_CHUNK_SAMPLES // max(T, 1))
-    for start in range(0, B, step):
-        chunk_lengths = length_list[start : start + step]
-        n = max(chunk_lengths)
-        chunk = waveforms[start : start + step, :n]
-        padded = min(chunk_lengths) < n
-        feats = _log_mel_batch(chunk, lengths[start : start + step], config, window, mel_fbank, padded, bands)
-        out[start : start + step, : feats.shape[1]] = feats
-        out[start : start + step, feats.shape[1] :] = 0.0
-    return out
+    """``|STFT|^power`` of float32 waveforms (B, T) -> (B, T_frames, n_freqs).
 
-
-def _log_mel_batch(
-    waveforms: torch.Tensor,
-    lengths: torch.Tensor,
-    config: LogMelConfig,
-    window: torch.Tensor,
-    mel_fbank: torch.Tensor,
-    padded: bool,
-    bands: list[tuple[int, int, int, int]] | None = None,
-) -> torch.Tensor:
-    """Whole-batch log-mel (B, T) -> (B, T_frames, F); ``padded`` masks samples and frames."""
+    With ``padded``, samples past ``lengths`` are zeroed first.
+    """
     if padded:
         waveforms = waveforms.masked_fill(~valid_mask(lengths, waveforms.shape[1]), 0.0)
     spec = torch.stft(
@@ -183,40 +167,15 @@ def _log_mel_batch(
     )  # (B, n_freqs, T_frames) complex
     parts = torch.view_as_real(spec.transpose(1, 2)).square_()  # (B, T_frames, n_freqs, 2), contiguous
     energy = parts[..., 0] + parts[..., 1]  # (B, T_frames, n_freqs) = |X|^2
-    if config.power == 1.0:
-        energy = energy.sqrt_()
-    mel = _apply_fbank(energy, mel_fbank, bands)  # (B, T_frames, F)
+    return energy.sqrt_() if config.power == 1.0 else energy
+
+
+def log_compress(
+    mel: torch.Tensor, lengths: torch.Tensor, config: LogMelConfig, padded: bool = True
+) -> torch.Tensor:
+    """``ln(max(mel, log_floor))`` of (B, T_frames, F), in place; ``padded`` zeroes frames past lengths."""
     features = torch.log(mel.clamp_(min=config.log_floor))  # out-of-place log is faster than log_
     if padded:
         frame_mask = valid_mask(1 + lengths // config.hop_length, features.shape[1])  # (B, T_frames)
         features = features.masked_fill_(~frame_mask[..., None], 0.0)
     return features
-
-
-def _apply_fbank(
-    energy: torch.Tensor, mel_fbank: torch.Tensor, bands: list[tuple[int, int, int, int]] | None
-) -> torch.Tensor:
-    """(B, T, n_freqs) @ (n_freqs, F) -> (B, T, F), optionally as banded blocks."""
-    if not bands:
-        return torch.matmul(energy, mel_fbank)
-    blocks = [torch.matmul(energy[..., lo:hi], mel_fbank[lo:hi, m0:m1]) for lo, hi, m0, m1 in bands]
-    return torch.cat(blocks, dim=-1)
-
-
-def _mel_bands(mel_fbank: torch.Tensor, n_groups: int) -> list[tuple[int, int, int, int]]:
-    """Split the F filters into ``n_groups`` runs with the frequency-bin range each run covers.
-
-    Returns:
-        ``(bin_lo, bin_hi, mel_lo, mel_hi)`` per group; the filterbank is zero outside
-        ``[bin_lo, bin_hi) x [mel_lo, mel_hi)`` within those mel columns.
-    """
-    n_mels = mel_fbank.shape[1]
-    edges = [round(i * n_mels / n_groups) for i in range(n_groups + 1)]
-    bands = []
-    for m0, m1 in zip(edges[:-1], edges[1:], strict=True):
-        if m1 <= m0:
-            continue
-        rows = torch.nonzero(mel_fbank[:, m0:m1].ne(0).any(dim=1)).flatten().tolist()
-        lo, hi = (rows[0], rows[-1] + 1) if rows else (0, 0)
-        bands.append((lo, hi, m0, m1))
-    return bands

@@ -32,6 +32,7 @@ from speech.inference.common import (
     with_beam,
 )
 from speech.inference.metadata import CheckpointMeta
+from speech.kernels import use_inference_kernels
 from speech.models.lm import RNNLM
 from speech.models.s2t import SpeechToText
 from speech.text import Tokenizer, tokenizer_to_dict
@@ -72,8 +73,8 @@ class S2TRunner:
         target_lang: str | None = None,
     ) -> None:
         self.device = check_device(device)
-        self.model = model.to(self.device).eval()
-        self.front_end = SpeechFrontEnd(features, cmvn).to(self.device)
+        self.model = use_inference_kernels(model.to(self.device).eval(), self.device)
+        self.front_end = use_inference_kernels(SpeechFrontEnd(features, cmvn).to(self.device), self.device)
         self.features, self.cmvn = self.front_end.features, self.front_end.cmvn
         self.tokenizer = tokenizer
         self.search = search

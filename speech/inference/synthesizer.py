@@ -14,6 +14,7 @@ from speech.errors import SpeechError
 from speech.features import GlobalCMVN, MelInverter, Vocoder
 from speech.inference.common import check_device, check_number
 from speech.inference.metadata import CheckpointMeta
+from speech.kernels import use_inference_kernels
 from speech.models.tacotron2 import InferenceConfig, Tacotron2
 from speech.text import Tokenizer, WordCoverage, split_sentences, word_coverage
 from speech.text.frontend import TextFrontEndConfig, text_front_end
@@ -93,7 +94,7 @@ class Synthesizer:
         vocabulary: Iterable[str] | None = None,
     ) -> None:
         self.device = check_device(device)
-        self.model = model.to(self.device).eval()
+        self.model = use_inference_kernels(model.to(self.device).eval(), self.device)
         self.tokenizer = tokenizer
         self.text_config = text_config
         self.front_end = text_front_end(text_config)

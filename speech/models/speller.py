@@ -20,8 +20,7 @@ from speech.attention import (
     LocationAwareAttention,
     MultiHeadLocationAwareAttention,
     MultiHeadState,
-    beam_memory_rows,
-    memory_rows,
+    selected_memory_rows,
 )
 from speech.config import check_dropout, check_non_negative, check_odd, check_positive, field_error
 
@@ -71,8 +70,7 @@ class SpellerState(NamedTuple):
     """Decoder state carried between steps.
 
     The memory (and the attention keys) have one row per utterance, shared by the N / B
-    consecutive hypotheses of that utterance (its beam); the other fields have the hypotheses
-    as rows.
+    consecutive hypotheses of that utterance; the other fields have the hypotheses as rows.
     """
 
     memory: torch.Tensor  # (B, S, D)
@@ -83,23 +81,13 @@ class SpellerState(NamedTuple):
     attention: AttentionState | MultiHeadState
 
     def select(self, rows: torch.Tensor) -> SpellerState:
-        """Keep (or repeat) the hypothesis rows ``rows`` (N',); each gets its own memory row."""
-        groups = memory_rows(rows, self.h.shape[1], self.memory.shape[0])
-        return self._take(groups, rows, self.attention.select(rows))
+        """Keep (reorder or repeat) the hypothesis rows ``rows`` (N',).
 
-    def select_beams(self, beams: torch.Tensor) -> SpellerState:
-        """Keep the hypothesis rows ``beams`` (B', W'), one row per remaining utterance.
-
-        See :func:`~speech.attention.beam_memory_rows`: the memory is only indexed when
-        utterances drop out.
+        The memory is indexed only when the kept rows read other memory rows than before (see
+        :func:`~speech.attention.selected_memory_rows`): a search that keeps equally many
+        hypotheses of each utterance shares one memory row among them, never a copy each.
         """
-        groups = beam_memory_rows(beams, self.h.shape[1], self.memory.shape[0])
-        return self._take(groups, beams.reshape(-1), self.attention.select_beams(beams))
-
-    def _take(
-        self, groups: torch.Tensor | None, rows: torch.Tensor, attention: AttentionState | MultiHeadState
-    ) -> SpellerState:
-        """The memory rows ``groups`` (all when None) and the hypothesis rows ``rows``."""
+        groups = selected_memory_rows(rows, self.h.shape[1], self.memory.shape[0])
         memory, mask = self.memory, self.memory_mask
         if groups is not None:
             memory, mask = memory.index_select(0, groups), mask.index_select(0, groups)
@@ -109,7 +97,7 @@ class SpellerState(NamedTuple):
             self.h.index_select(1, rows),
             self.c.index_select(1, rows),
             self.context.index_select(0, rows),
-            attention,
+            self.attention.take(rows, groups),
         )
 
 
@@ -128,11 +116,16 @@ class Speller(nn.Module):
         never_emit: Token ids the decoder must never predict at inference (pad/blank, bos).
     """
 
+    never_emit_ids: torch.Tensor
+
     def __init__(self, config: SpellerConfig, never_emit: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.config = config
         self.vocab_size = config.vocab_size
         self.never_emit = list(never_emit)
+        self.register_buffer(
+            "never_emit_ids", torch.tensor(self.never_emit, dtype=torch.long), persistent=False
+        )
         self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
         sizes = [config.embed_dim + config.memory_dim] + [config.hidden_size] * (config.n_layers - 1)
         self.cells = nn.ModuleList(nn.LSTMCell(n, config.hidden_size) for n in sizes)
@@ -232,13 +225,9 @@ class Speller(nn.Module):
         logits, _, state = self.step(last_tokens, state)
         logits = logits.float()
         if self.never_emit:
-            logits[:, self.never_emit] = float("-inf")
+            logits.index_fill_(1, self.never_emit_ids, float("-inf"))
         return F.log_softmax(logits, dim=-1), state
 
     def select(self, state: SpellerState, indices: torch.Tensor) -> SpellerState:
-        """Keep (or repeat) hypothesis rows."""
+        """Keep (reorder or repeat) hypothesis rows ``indices`` (N',); see :meth:`SpellerState.select`."""
         return state.select(indices)
-
-    def select_beams(self, state: SpellerState, beams: torch.Tensor) -> SpellerState:
-        """Keep hypothesis rows ``beams`` (B', W') grouped by utterance; the memory is shared, not copied."""
-        return state.select_beams(beams)

@@ -121,12 +121,17 @@ class Decoder(nn.Module):
         self.rnn_dropout = rnn_dropout
         self.prenet = Prenet(n_mels, prenet_dims, prenet_dropout)
         self.attention_rnn = nn.LSTMCell(prenet_dims[-1] + memory_dim, attention_rnn_dim)
+        # no padding skipping: at synthesis the monotonic window masks more than padding, and gives
+        # every item its own extent at every step (runs of rows of similar length cost more than
+        # the padding they skip)
         self.attention = LocationAwareAttention(
-            attention_rnn_dim, memory_dim, attention_dim, location_filters, location_kernel
+            attention_rnn_dim,
+            memory_dim,
+            attention_dim,
+            location_filters,
+            location_kernel,
+            skip_padding=False,
         )
-        # at synthesis the monotonic window gives every item its own extent at every step: runs of
-        # rows of similar length cost more than the padding they skip
-        self.attention.skip_padding = False
         self.decoder_rnn = nn.LSTMCell(attention_rnn_dim + memory_dim, decoder_rnn_dim)
         self.frame_proj = nn.Linear(decoder_rnn_dim + memory_dim, n_mels * reduction_factor)
         self.stop_proj = nn.Linear(decoder_rnn_dim + memory_dim, 1)

@@ -10,13 +10,14 @@ from speech.attention import (
     MultiHeadLocationAwareAttention,
     guided_attention_loss,
     guided_attention_weights,
+    selected_memory_rows,
 )
 
 MECHANISMS = [
     lambda: AdditiveAttention(6, 5, 8),
     lambda: LocationAwareAttention(6, 5, 8, n_filters=4, kernel_size=5),
 ]
-# the tests that use only the shared interface (context, weights, select_beams) also run it
+# the tests that use only the shared interface (context, weights, select) also run it
 WITH_MULTIHEAD = [
     *MECHANISMS,
     lambda: MultiHeadLocationAwareAttention(6, 5, 8, 2, n_filters=3, kernel_size=5),
@@ -48,7 +49,7 @@ def test_shapes_normalisation_and_masking(make):
     torch.testing.assert_close(state.cumulative.sum(-1), torch.full((3,), 4.0))
 
 
-@pytest.mark.parametrize("grad", [True, False])  # without gradients, padding is skipped
+@pytest.mark.parametrize("grad", [True, False])
 @pytest.mark.parametrize("make", MECHANISMS)
 def test_padding_invariance(make, grad):
     torch.manual_seed(0)
@@ -89,14 +90,26 @@ def test_state_select_reorders_rows():
     att = LocationAwareAttention(6, 5, 8, n_filters=4, kernel_size=5)
     _, memory, mask = make_inputs()
     state = att.init_state(memory, mask)
-    picked = state.select(torch.tensor([2, 2, 0]))
-    torch.testing.assert_close(picked.keys[0], state.keys[2])
-    torch.testing.assert_close(picked.keys[2], state.keys[0])
+    picked = state.select(torch.tensor([2, 2, 0]))  # unequal runs: one key row per query
+    torch.testing.assert_close(picked.keys, state.keys[[2, 2, 0]])
+    torch.testing.assert_close(picked.weights, state.weights[[2, 2, 0]])
+
+
+def test_selected_memory_rows():
+    rows = selected_memory_rows
+    assert rows(torch.arange(6), 6, 3) is None  # the same rows
+    assert rows(torch.tensor([0, 0, 1, 1, 2, 2]), 3, 3) is None  # every memory row gains a query
+    assert rows(torch.tensor([1, 0, 2, 3, 5, 4]), 6, 3) is None  # queries reorder within their memory row
+    assert rows(torch.tensor([3, 2, 3]), 4, 1) is None  # one memory row serves every query
+    assert rows(torch.tensor([0, 1, 4, 5]), 6, 3).tolist() == [0, 2]  # memory row 1 drops out
+    assert rows(torch.tensor([4, 5, 0, 1]), 6, 3).tolist() == [2, 0]  # runs reordered
+    assert rows(torch.tensor([0, 0, 0, 4]), 6, 3).tolist() == [0, 0, 0, 2]  # unequal runs: one each
+    assert rows(torch.tensor([2, 0]), 3, 3).tolist() == [2, 0]
 
 
 def test_monotonic_window_limits_attention_in_eval_only():
     torch.manual_seed(0)
-    inner = LocationAwareAttention(6, 5, 8, n_filters=4, kernel_size=5)
+    inner = LocationAwareAttention(6, 5, 8, n_filters=4, kernel_size=5, skip_padding=False)
     window = MonotonicWindow(inner, backward=1, forward=2)
     query, memory, mask = make_inputs(lengths=(7, 7, 7))
     state = window.init_state(memory, mask)  # peak at frame 0
@@ -106,6 +119,11 @@ def test_monotonic_window_limits_attention_in_eval_only():
     window.train()
     out = window(query, memory, mask, state)
     assert torch.all(out.weights[:, 3:] > 0)
+
+
+def test_monotonic_window_needs_an_attention_that_keeps_padding():
+    with pytest.raises(ValueError, match="skip_padding=False"):
+        MonotonicWindow(LocationAwareAttention(6, 5, 8, n_filters=4, kernel_size=5))
 
 
 def test_guided_attention_weights_match_formula():
@@ -140,7 +158,7 @@ def test_queries_sharing_a_memory_row_match_a_repeated_memory(make):
     rows = torch.arange(3).repeat_interleave(W)  # three queries (a beam) per memory row
     query = torch.randn(3 * W, 6, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        shared = att.init_state(memory, mask).select_beams(rows.view(3, W))
+        shared = att.init_state(memory, mask).select(rows)
         repeated = att.init_state(memory[rows], mask[rows])
         assert shared.keys.shape[0] == 3 and shared.weights.shape[0] == 9
         for _ in range(3):
@@ -149,30 +167,9 @@ def test_queries_sharing_a_memory_row_match_a_repeated_memory(make):
             torch.testing.assert_close(a.context, b.context)
             torch.testing.assert_close(a.weights, b.weights)
             shared, repeated = a.state, b.state
-    beams = torch.tensor([[2, 2, 0], [8, 6, 7]])  # rows of memory rows 0 and 2: row 1 drops out
-    picked = shared.select_beams(beams)
+    kept = torch.tensor([2, 2, 0, 8, 6, 7])  # rows of memory rows 0 and 2: row 1 drops out
+    picked = shared.select(kept)
     torch.testing.assert_close(picked.keys, shared.keys[[0, 2]])
-    torch.testing.assert_close(picked.weights, shared.weights[beams.reshape(-1)])
-    flat = shared.select(beams.reshape(-1))  # one key row per query
-    torch.testing.assert_close(flat.keys, shared.keys[[0, 0, 0, 2, 2, 2]])
-
-
-@pytest.mark.parametrize("make", WITH_MULTIHEAD)
-def test_inference_matches_the_differentiable_path(make):
-    # Without gradients on CPU: runs of similar lengths, tanh through sigmoid, the location
-    # convolution as a matmul over windows; two queries per memory row, three steps.
-    torch.manual_seed(0)
-    att = make()
-    _, memory, mask = make_inputs()
-    query = torch.randn(6, 6, generator=torch.Generator().manual_seed(1))
-    trained = inferred = att.init_state(memory, mask).select_beams(
-        torch.arange(3).repeat_interleave(2).view(3, 2)
-    )
-    for _ in range(3):
-        trained = att(query, memory, mask, trained)
-        with torch.no_grad():
-            inferred = att(query, memory, mask, inferred)
-        torch.testing.assert_close(inferred.context, trained.context.detach(), atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(inferred.weights, trained.weights.detach(), atol=1e-6, rtol=1e-5)
-        trained, inferred = trained.state, inferred.state
-        query = query.flip(0)
+    torch.testing.assert_close(picked.weights, shared.weights[kept])
+    flat = shared.select(torch.tensor([2, 8, 6]))  # unequal runs: one key row per query
+    torch.testing.assert_close(flat.keys, shared.keys[[0, 2, 2]])

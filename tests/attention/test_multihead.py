@@ -19,13 +19,13 @@ def make(heads=2):
 
 
 def beams(n_memory, width):
-    return torch.arange(n_memory).repeat_interleave(width).view(n_memory, width)
+    return torch.arange(n_memory).repeat_interleave(width)  # width queries per memory row
 
 
 def test_shapes_heads_and_masking():
     att = make(heads=2)
     query, memory, mask = make_inputs()
-    state = att.init_state(memory, mask).select_beams(beams(3, 2))
+    state = att.init_state(memory, mask).select(beams(3, 2))
     for _ in range(3):
         out = att(query, memory, mask, state)
         state = out.state
@@ -52,7 +52,7 @@ def test_one_head_is_a_location_aware_attention_with_an_output_projection():
     torch.testing.assert_close(a.context, att.output(b.context))
 
 
-@pytest.mark.parametrize("grad", [True, False])  # without gradients, padding is skipped
+@pytest.mark.parametrize("grad", [True, False])
 def test_padding_invariance(grad):
     att = make(heads=2)
     query, memory, mask = make_inputs(width=1)
@@ -71,19 +71,19 @@ def test_padding_invariance(grad):
             batch_state = out.state
 
 
-def test_beam_selection_of_every_head():
+def test_selection_of_every_head():
     att = make(heads=2)
     query, memory, mask = make_inputs()
-    state = att.init_state(memory, mask).select_beams(beams(3, 2))
+    state = att.init_state(memory, mask).select(beams(3, 2))
     with torch.no_grad():
         state = att(query, memory, mask, state).state
-    picked = state.select_beams(torch.tensor([[1, 0], [5, 5]]))  # memory row 1 drops out
+    picked = state.select(torch.tensor([1, 0, 5, 5]))  # memory row 1 drops out
     for head, before in zip(picked.heads, state.heads, strict=True):
         torch.testing.assert_close(head.keys, before.keys[[0, 2]])
         torch.testing.assert_close(head.cumulative, before.cumulative[[1, 0, 5, 5]])
-    flat = state.select(torch.tensor([1, 0, 5, 5]))
+    flat = state.select(torch.tensor([1, 0, 0, 5]))  # unequal runs: one key row per query
     for head, before in zip(flat.heads, state.heads, strict=True):
-        torch.testing.assert_close(head.keys, before.keys[[0, 0, 2, 2]])
+        torch.testing.assert_close(head.keys, before.keys[[0, 0, 0, 2]])
 
 
 def test_heads_must_divide_the_attention_size():

@@ -113,29 +113,6 @@ def test_batched_search_equals_one_utterance_at_a_time(ctc_weight, with_lm, head
                 assert a.score == pytest.approx(b.score, abs=1e-4)
 
 
-@pytest.mark.parametrize("heads", [1, 2])
-def test_speller_beam_selection_matches_row_selection(heads):
-    torch.manual_seed(0)
-    model = ListenAttendSpell(tiny_config(heads=heads)).eval()
-    feats, lengths, _, _ = batch()
-    with torch.no_grad():
-        enc = model.listener(feats, lengths)
-        speller = model.speller
-        state = speller.init_state(enc.memory, enc.memory_lengths)
-        beams = torch.tensor([[0, 0], [2, 2]])  # utterance 1 drops out
-        last = torch.tensor([4, 5, 6, 7])
-        shared = speller.select_beams(state, beams)
-        flat = speller.select(state, beams.reshape(-1))
-        assert shared.memory.shape[0] == 2 and flat.memory.shape[0] == 4
-        for _ in range(3):
-            a, shared = speller.score(last, shared)
-            b, flat = speller.score(last, flat)
-            torch.testing.assert_close(a, b)
-        a, _ = speller.score(last[:2], speller.select_beams(shared, torch.tensor([[3, 2]])))
-        b, _ = speller.score(last[:2], speller.select(flat, torch.tensor([3, 2])))
-        torch.testing.assert_close(a, b)
-
-
 def test_attention_heads_must_divide_the_attention_size():
     with pytest.raises(ValueError, match="multiple of speller.attention_heads"):
         tiny_config(heads=3)
