@@ -145,7 +145,8 @@ def add_common_options(p: argparse.ArgumentParser, kind: str, field: str) -> Non
     add_threads_option(p)
     add_output_options(
         p,
-        json_help=f"print JSON lines (file or id, {field}, score); with --out FILE, one JSON summary",
+        json_help=f"print JSON lines (file or id, {field}, score, each scorer's scores); with --out FILE, "
+        "one JSON summary",
     )
     p.add_argument("--manifest", help="decode a manifest's utterances instead of FILE arguments")
     out_help = (
@@ -254,7 +255,10 @@ def run_files(args: argparse.Namespace, runner, decode: Decode, field: str) -> i
         for name, result in zip(names, results, strict=True):
             if args.json:
                 print(
-                    json.dumps({"file": name, field: result.text, "score": result.score}, ensure_ascii=False)
+                    json.dumps(
+                        {"file": name, field: result.text, "score": result.score, "scores": result.scores},
+                        ensure_ascii=False,
+                    )
                 )
             else:
                 print(f"{name}\t{one_line(result.text)}")
@@ -313,7 +317,12 @@ def _print_results(
         result = decoded.get(u.id)
         text = result.text if result is not None else ""
         if args.json:
-            record = {"id": u.id, field: text, "score": result.score if result is not None else None}
+            record = {
+                "id": u.id,
+                field: text,
+                "score": result.score if result is not None else None,
+                "scores": result.scores if result is not None else None,
+            }
             print(
                 json.dumps(
                     {**record, **({"error": errors[u.id]} if u.id in errors else {})}, ensure_ascii=False

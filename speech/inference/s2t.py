@@ -39,11 +39,20 @@ from speech.text import Tokenizer, tokenizer_to_dict
 
 
 class S2TResult(NamedTuple):
-    """One decoded input: output text, token ids and the hypothesis' normalised log-score."""
+    """One decoded input.
+
+    Attributes:
+        text: The output text.
+        tokens: Its token ids.
+        score: The hypothesis' length-normalised weighted log-score (the ranking key).
+        scores: Each scorer's own log-score sum (``decoder``, and ``ctc`` or ``lm`` when they
+            took part), unweighted and not normalised: what each contributed.
+    """
 
     text: str
     tokens: list[int]
     score: float
+    scores: dict[str, float]
 
 
 class S2TRunner:
@@ -164,7 +173,9 @@ class S2TRunner:
 
         waves = self._load(audio)
         best = decode_by_length(waves, self.front_end, decode, batch_size, self.device, progress)
-        return [S2TResult(self.tokenizer.decode(h.tokens), h.tokens, h.normalized_score) for h in best]
+        return [
+            S2TResult(self.tokenizer.decode(h.tokens), h.tokens, h.normalized_score, h.scores) for h in best
+        ]
 
     def _load(self, audio: Sequence[AudioInput]) -> list[torch.Tensor]:
         """Read and check every input before any is decoded; tensors are named ``input N``."""

@@ -70,6 +70,10 @@ def test_shallow_fusion_with_a_language_model(checkpoints):
     lm = load_lm(checkpoints["lm"], transcriber.tokenizer, device="auto")
     result = transcriber.transcribe([torch.zeros(8000)], beam_size=2, lm=lm, lm_weight=0.5, ctc_weight=0.3)
     assert isinstance(result[0].text, str)
+    scores = result[0].scores  # what each scorer contributed, as ESPnet reports it
+    assert set(scores) == {"decoder", "ctc", "lm"} and all(v <= 0 for v in scores.values())
+    alone = transcriber.transcribe([torch.zeros(8000)], beam_size=2, ctc_weight=0.0)[0].scores
+    assert set(alone) == {"decoder"}
 
 
 @pytest.mark.parametrize(
