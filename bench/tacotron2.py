@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import statistics
 import time
 import warnings
@@ -168,7 +169,10 @@ def _infer(model, name: str, batch, steps: int, window: bool = True) -> None:
             model.infer(tokens, token_lengths)
         return
     r = model.config.reduction_factor
-    cfg = InferenceConfig(stop_threshold=1.0, max_frames_per_symbol=0.0, min_max_frames=steps * r)
+    # never stop early: exactly `steps` decoder steps (the limit is min_max_frames)
+    cfg = InferenceConfig(
+        stop_threshold=math.nextafter(1.0, 0.0), max_frames_per_symbol=1e-9, min_max_frames=steps * r
+    )
     if not window:
         cfg = dataclasses.replace(cfg, window_backward=-1, stop_near_end=0)
     model.synthesize(tokens, token_lengths, config=cfg)
