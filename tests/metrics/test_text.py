@@ -3,7 +3,14 @@ import pytest
 import sacrebleu
 
 from speech.errors import SpeechError
-from speech.metrics import error_rates, paired, read_id_text, translation_scores
+from speech.metrics import (
+    error_rates,
+    paired,
+    read_id_text,
+    scores_from_translation_stats,
+    translation_scores,
+    translation_stats,
+)
 
 
 def test_error_rates_match_jiwer_and_count_errors():
@@ -30,6 +37,20 @@ def test_translation_scores_match_sacrebleu():
     assert scores.chrf == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score)
     assert scores.exact_match == 0.5
     assert translation_scores(refs, refs).bleu == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("split", [1, 2, 4])
+def test_translation_statistics_add_up_over_parts_to_the_corpus_scores(split):
+    """Validation sums them over batches and DDP ranks; the scores must be the whole corpus'."""
+    refs = ["le chat est noir", "il fait beau", "trois cent deux", "bonjour", "a b c d e f"]
+    hyps = ["le chat est blanc", "il fait beau", "trois cents deux", "", "a b c d f e"]
+    total = None
+    for i in range(0, len(refs), split):
+        stats = translation_stats(refs[i : i + split], hyps[i : i + split])
+        total = stats if total is None else [a + b for a, b in zip(total, stats, strict=True)]
+    assert scores_from_translation_stats(total) == translation_scores(refs, hyps)
+    with pytest.raises(ValueError, match="no sentences"):
+        scores_from_translation_stats([0.0] * len(total))
 
 
 def test_id_text_files(tmp_path):

@@ -1,4 +1,7 @@
+import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -188,3 +191,27 @@ def test_translate_manifest_writes_hypotheses_references_and_stats(st_model, st_
     assert main(["score", "report", "--exp-dir", str(tmp_path), "--metric", "bleu"]) == 0
     results = (tmp_path / "RESULTS.md").read_text()
     assert "| test | 3 |" in results and "| BLEU | chrF | exact match % |" in results
+
+
+@pytest.mark.slow  # the ASR DDP test covers SummedMetrics.reduce in the default run
+def test_ddp_two_cpu_processes_sum_the_bleu_statistics(st_data, tmp_path):
+    """Validation BLEU under DDP comes from statistics summed over the ranks (SummedMetrics)."""
+    exp = tmp_path / "exp"
+    overrides = [
+        *SMOKE,
+        *st_overrides(st_data),
+        "trainer.max_steps=2",
+        "trainer.devices=2",
+        "trainer.strategy=ddp",
+        "trainer.accelerator=cpu",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "speech", "train", "st", "--exp-dir", str(exp), "--set", *overrides],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = list(csv.DictReader((exp / "csv" / "metrics.csv").open()))
+    bleu = [float(r["val/bleu"]) for r in rows if r.get("val/bleu")]
+    assert bleu and all(0.0 <= b <= 100.0 for b in bleu)
