@@ -4,8 +4,10 @@ Intelligibility is the WER of independent recognizers on the audio (pocketsphinx
 language model built from the training text, or with its general English one, and, when one is
 given, our own ASR model);
 quality is the DTW-aligned mel-cepstral distortion against the reference recording of the
-same text; the synthesis statistics (real-time factor, stop rate, alignment health) come
-from ``speech synthesize --manifest``'s ``synth.stats.json``.
+same text, and naturalness DNSMOS's predicted P.808 MOS and P.835 OVRL (Microsoft's
+non-intrusive models, :mod:`speech.metrics.quality`) of each set, the recordings included;
+the synthesis statistics (real-time factor, stop rate, alignment health) come from
+``speech synthesize --manifest``'s ``synth.stats.json``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from speech.errors import SpeechError
 from speech.metrics import stats as stats_file
 from speech.metrics.intelligibility import intelligibility_wer, judge, normalize_for_wer
 from speech.metrics.mcd import mel_cepstral_distortion
+from speech.metrics.quality import dnsmos
 
 _JUDGE_NOTES = {
     "task": "Pocketsphinx uses its English acoustic model with a trigram LM built from the training texts",
@@ -34,6 +37,8 @@ class AudioScores(NamedTuple):
     pocketsphinx_wer: float
     asr_wer: float | None
     mcd: float | None
+    dnsmos_p808: float | None = None
+    dnsmos_ovrl: float | None = None
 
 
 def score_tts(
@@ -83,7 +88,9 @@ def score_tts(
         if name == "synthesized":
             pairs = zip(waves, [load(u.audio, rates[0]) for u in refs], strict=True)
             mcd = sum(mel_cepstral_distortion(r, s, rates[0]) for s, r in pairs) / len(waves)
-        scores[name] = AudioScores(len(utterances), ps, asr, mcd)
+        mos = [dnsmos(w, r) for w, r in zip(waves, rates, strict=True)]
+        p808, ovrl = (sum(getattr(m, k) for m in mos) / len(mos) for k in ("p808", "ovrl"))
+        scores[name] = AudioScores(len(utterances), ps, asr, mcd, p808, ovrl)
     return scores
 
 
@@ -125,12 +132,17 @@ def tts_results_markdown(
         "",
         f"Experiment: `{exp_dir}`",
         "",
-        "| audio | utterances | pocketsphinx WER % | our ASR WER % | MCD dB (DTW) |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| audio | utterances | pocketsphinx WER % | our ASR WER % | MCD dB (DTW) | DNSMOS P.808 "
+        "| DNSMOS OVRL |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def two(x: float | None) -> str:
+        return "–" if x is None else f"{x:.2f}"
+
     for name, s in scores.items():
-        mcd = "–" if s.mcd is None else f"{s.mcd:.2f}"
-        lines.append(f"| {name} | {s.utterances} | {pct(s.pocketsphinx_wer)} | {pct(s.asr_wer)} | {mcd} |")
+        cells = [pct(s.pocketsphinx_wer), pct(s.asr_wer), two(s.mcd), two(s.dnsmos_p808), two(s.dnsmos_ovrl)]
+        lines.append(f"| {name} | {s.utterances} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "| stopped by itself % | diagonality | focus rate | monotonicity | RTF (text to waveform) | "
@@ -152,7 +164,8 @@ def tts_results_markdown(
         + "; "
         + (f"our ASR model: `{asr_model}`." if asr_model else "no ASR model was given."),
         "Diagonality: share of decoder steps whose attention peak lies within 20% of the input length "
-        "of the diagonal.",
+        "of the diagonal. DNSMOS: mean over the set of the peak-normalised audio's predicted MOS "
+        "(P.808) and overall quality (P.835 OVRL), 1 to 5.",
         "",
     ]
     return "\n".join(lines)

@@ -250,6 +250,15 @@ def test_tts_judge_lm_general_needs_no_training_texts(
     code, report, _ = run_cli([*argv, "--judge-lm", "general"], capsys)
     assert code == 0 and "general US-English trigram LM" in report
     assert "| synthesized | 2 | 0.00 |" in report and "| reference | 2 | 0.00 |" in report
+    assert "| DNSMOS P.808 | DNSMOS OVRL |" in report
+    rows = {
+        r.split("|")[1].strip(): r.split("|")[-3:-1] for r in report.splitlines() if r.startswith("| synth")
+    }
+    rows |= {
+        r.split("|")[1].strip(): r.split("|")[-3:-1] for r in report.splitlines() if r.startswith("| ref")
+    }
+    assert rows["synthesized"] == rows["reference"]  # the same recordings: the same naturalness
+    assert all(1.0 <= float(v) <= 5.0 for v in rows["reference"])
     code, _, err = run_cli([*argv, "--judge-lm", "huge"], capsys)
     assert code == 2 and "invalid choice: 'huge'" in err
 
