@@ -20,11 +20,6 @@ Progress = Callable[[int], None]
 """Called with the number of inputs finished, after each batch."""
 
 
-def model_state(state_dict: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    """The entries of a Lightning state dict under ``prefix.`` with the prefix removed."""
-    return {k[len(prefix) + 1 :]: v for k, v in state_dict.items() if k.startswith(prefix + ".")}
-
-
 def with_beam(search: SearchConfig, beam_size: int | None) -> SearchConfig:
     """The checkpoint's search settings with another beam size (and one best) when one is given."""
     if beam_size is None:

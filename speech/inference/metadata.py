@@ -101,12 +101,17 @@ class CheckpointMeta:
         Raises:
             SpeechError: ``x.ckpt: weights do not match the model in its metadata (...)``.
         """
-        state = {k[len(prefix) + 1 :]: v for k, v in self.state_dict.items() if k.startswith(prefix + ".")}
+        state = model_state(self.state_dict, prefix)
         problem = weights_mismatch(model.state_dict(), state)
         if problem:
             raise SpeechError(f"{self.path}: weights do not match the model in its metadata ({problem})")
         model.load_state_dict(state)
         return model
+
+
+def model_state(state_dict: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The entries of a Lightning state dict under ``prefix.`` with the prefix removed."""
+    return {k[len(prefix) + 1 :]: v for k, v in state_dict.items() if k.startswith(prefix + ".")}
 
 
 def weights_mismatch(expected: dict[str, torch.Tensor], found: dict[str, Any]) -> str | None:

@@ -3,7 +3,8 @@
 The recognizer preset of the speech-to-text runner in :mod:`speech.inference.s2t`.
 """
 
-from speech.inference.common import AudioInput, model_state
+from speech.inference.common import AudioInput
+from speech.inference.metadata import model_state
 from speech.inference.s2t import Transcriber, Transcript, load_lm
 
 __all__ = ["AudioInput", "Transcriber", "Transcript", "load_lm", "model_state"]

@@ -258,7 +258,8 @@ class S2TTask(BucketedTask):
         self.wave_augment = WaveAugment(config.augment, config.features.sample_rate)
         self.specaugment = SpecAugment(config.specaugment)
         self.model = SpeechToText(self.model_config)
-        self._val_stats = SummedMetrics(_STATS[config.task])
+        stats = _STAT_FUNCTIONS[config.task]
+        self._val_stats = SummedMetrics(len(stats([""], [""])))  # the statistics' layout, one sentence
 
     @classmethod
     def from_config(cls, config: S2TTrainConfig, resume: bool) -> S2TTask:
@@ -410,7 +411,6 @@ def asr_stats(refs: list[str], hyps: list[str]) -> tuple[int, int, int, int]:
 
 
 _STAT_FUNCTIONS = {"asr": asr_stats, "st": translation_stats}
-_STATS = {"asr": 4, "st": len(translation_stats(["a"], ["a"]))}
 
 
 class EncoderInit(NamedTuple):

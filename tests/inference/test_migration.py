@@ -55,7 +55,7 @@ def test_format_1_checkpoints_decode_what_they_decoded_before(task):
         assert [r.score for r in results] == pytest.approx([e["score"] for e in expected], abs=1e-5)
 
 
-def test_a_format_1_recognizer_still_initialises_a_translator(tmp_path):
+def test_a_format_1_recognizer_still_initialises_a_translator():
     """--init-encoder-from with an old ASR checkpoint copies its listener and CTC head."""
     asr = load_checkpoint(FIXTURES / "asr_v1.ckpt")["speech"]
     st = load_checkpoint(FIXTURES / "st_v1.ckpt")["speech"]
