@@ -23,6 +23,7 @@ _TASK_NAMES = {
     "lm": "a language model",
     "tts": "a TTS model",
     "st": "a speech translation model",
+    "vocoder": "a vocoder",
 }
 
 

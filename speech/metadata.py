@@ -13,6 +13,7 @@ family    task tags        dataclass
 s2t       ``asr``, ``st``  :class:`S2TMeta` (listener-speller model, front end, tokenizers)
 tts       ``tts``          :class:`TTSMeta` (Tacotron2, text front end, speakers)
 lm        ``lm``           :class:`LMMeta` (RNN language model and its tokenizer)
+vocoder   ``vocoder``      :class:`VocoderMeta` (the generator and the mel front end it inverts)
 ========  ===============  ===============================================================
 """
 
@@ -32,6 +33,7 @@ from speech.features.config import LogMelConfig
 from speech.models.lm import LMConfig
 from speech.models.s2t import S2TConfig
 from speech.models.tacotron2 import InferenceConfig, Tacotron2Config
+from speech.models.vocoder import VocosConfig
 from speech.text.frontend import TextFrontEndConfig
 
 S2T_TASKS = ("asr", "st")
@@ -120,8 +122,34 @@ class LMMeta:
         check_choice(self, "task", ("lm",))
 
 
-Meta = S2TMeta | TTSMeta | LMMeta
-FAMILIES: dict[str, type] = {"asr": S2TMeta, "st": S2TMeta, "tts": TTSMeta, "lm": LMMeta}
+@dataclass
+class VocoderMeta:
+    """Metadata of a neural vocoder checkpoint.
+
+    Attributes:
+        task: Always ``"vocoder"``.
+        model: The generator config.
+        features: The log-mel front end whose features it inverts (a TTS model must share it).
+        format_version: Version of this layout.
+    """
+
+    task: str
+    model: VocosConfig
+    features: LogMelConfig
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        check_choice(self, "task", ("vocoder",))
+
+
+Meta = S2TMeta | TTSMeta | LMMeta | VocoderMeta
+FAMILIES: dict[str, type] = {
+    "asr": S2TMeta,
+    "st": S2TMeta,
+    "tts": TTSMeta,
+    "lm": LMMeta,
+    "vocoder": VocoderMeta,
+}
 """The metadata dataclass of each task tag."""
 
 

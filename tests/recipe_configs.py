@@ -6,13 +6,18 @@ from speech.tasks.asr import ASRConfig
 from speech.tasks.lm import LMTrainConfig
 from speech.tasks.st import STConfig
 from speech.tasks.tts import TTSConfig
+from speech.tasks.vocoder import VocoderConfig
 
-CLASSES = {"asr": ASRConfig, "st": STConfig, "tts": TTSConfig, "lm": LMTrainConfig}
+CLASSES = {"asr": ASRConfig, "st": STConfig, "tts": TTSConfig, "lm": LMTrainConfig, "vocoder": VocoderConfig}
 
 
 def config_kind(path: Path) -> str:
-    """The task folder's name, or ``lm`` for a recognizer's language model config (``lm*.yaml``)."""
-    return "lm" if path.name.startswith("lm") else path.parent.parent.name
+    """The task folder's name; ``lm`` for a recognizer's language model config (``lm*.yaml``) and
+    ``vocoder`` for a synthesizer's vocoder config (``vocoder*.yaml``)."""
+    for kind in ("lm", "vocoder"):
+        if path.name.startswith(kind):
+            return kind
+    return path.parent.parent.name
 
 
 def config_class(path: Path) -> type:

@@ -16,6 +16,7 @@ from speech.tasks.common import OptimConfig, TrainerConfig
 from speech.tasks.lm import LMTrainConfig
 from speech.tasks.st import STConfig
 from speech.tasks.tts import TTSConfig
+from speech.tasks.vocoder import VocoderConfig
 from tests.recipe_configs import CLASSES, config_kind
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +90,14 @@ BAD = [
     (LMTrainConfig, ["data.field=speaker"], "data.field"),
     (LMTrainConfig, ["data.batch_size=0"], "data.batch_size"),
     (LMTrainConfig, ["model.n_layers=0"], "model.n_layers"),
+    (VocoderConfig, ["data.segment_frames=1"], "data.segment_frames"),
+    (VocoderConfig, ["data.batch_size=0"], "data.batch_size"),
+    (VocoderConfig, ["model.kernel_size=4"], "model.kernel_size"),
+    (VocoderConfig, ["discriminator.periods=[0]"], "discriminator.periods"),
+    (VocoderConfig, ["discriminator.resolutions=[[512, 128, 1024]]"], "discriminator.resolutions"),
+    (VocoderConfig, ["loss.mel_weight=-1"], "loss.mel_weight"),
+    (VocoderConfig, ["optim.betas=[0.8, 1.5]"], "optim.betas"),
+    (VocoderConfig, ["init_from=''"], "init_from"),
 ]
 
 

@@ -87,7 +87,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_device_option(p)
     p.add_argument(
-        "--griffin-lim-iters", type=non_negative_int, default=32, help="Griffin-Lim iterations (at most 1000)"
+        "--vocoder",
+        metavar="CKPT",
+        help="neural vocoder checkpoint (speech train vocoder) made for the model's mel features; "
+        "default Griffin-Lim",
+    )
+    p.add_argument(
+        "--griffin-lim-iters",
+        type=non_negative_int,
+        default=32,
+        help="Griffin-Lim iterations (at most 1000; without --vocoder)",
     )
     p.add_argument(
         "--stop-threshold",
@@ -120,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     synth = Synthesizer.from_checkpoint(
-        args.model, device=args.device, griffin_lim_iters=args.griffin_lim_iters
+        args.model, device=args.device, griffin_lim_iters=args.griffin_lim_iters, vocoder=args.vocoder
     )
     changes = {
         k: v for k, v in (("stop_threshold", args.stop_threshold), ("seed", args.seed)) if v is not None
@@ -272,6 +281,7 @@ def _write_manifest_results(
         "diagonality": means[1],
         "monotonicity": means[2],
         "griffin_lim_iters": getattr(synth.vocoder, "n_iter", None),
+        "vocoder": str(args.vocoder) if args.vocoder else "griffin-lim",
         "threads": torch.get_num_threads(),
     }
     with atomic_write(out_dir / MANIFEST_OUTPUTS[1]) as f:

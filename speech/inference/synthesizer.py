@@ -11,7 +11,7 @@ from typing import NamedTuple
 import torch
 
 from speech.errors import SpeechError
-from speech.features import GlobalCMVN, MelInverter, Vocoder
+from speech.features import GlobalCMVN, LogMelConfig, MelInverter, Vocoder
 from speech.inference.common import check_device, check_number
 from speech.inference.metadata import CheckpointMeta
 from speech.kernels import use_inference_kernels
@@ -79,6 +79,7 @@ class Synthesizer:
         vocabulary: The words of the training text (normalised, as
             :func:`speech.text.word_vocabulary` lists them); None (a checkpoint from before
             they were stored) skips the check of :meth:`word_coverage`.
+        features: The mel front end the model predicts (None when unknown).
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class Synthesizer:
         speakers: Sequence[str] = (),
         device: str | torch.device = "cpu",
         vocabulary: Iterable[str] | None = None,
+        features: LogMelConfig | None = None,
     ) -> None:
         self.device = check_device(device)
         self.model = use_inference_kernels(model.to(self.device).eval(), self.device)
@@ -103,10 +105,15 @@ class Synthesizer:
         self.inference = inference
         self.speakers = list(speakers)
         self.vocabulary = frozenset(vocabulary) if vocabulary is not None else None
+        self.features = features
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | os.PathLike, device: str | torch.device = "cpu", griffin_lim_iters: int = 32
+        cls,
+        path: str | os.PathLike,
+        device: str | torch.device = "cpu",
+        griffin_lim_iters: int = 32,
+        vocoder: str | os.PathLike | None = None,
     ) -> Synthesizer:
         """Load a training checkpoint or an exported ``model.ckpt``; needs nothing else.
 
@@ -114,6 +121,8 @@ class Synthesizer:
             path: The checkpoint.
             device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
             griffin_lim_iters: Griffin-Lim iterations of the vocoder (0 to ``MAX_GRIFFIN_LIM_ITERS``).
+            vocoder: A neural vocoder checkpoint (``speech train vocoder``) made for the same mel
+                features; None uses Griffin-Lim.
 
         Raises:
             SpeechError: One line naming the file: missing, unreadable, another task, a bad or
@@ -145,9 +154,16 @@ class Synthesizer:
         inference = check_inference(info.inference, f"{path}: metadata 'inference'")
         text = info.text
         cmvn = meta.cmvn(features.n_mels)
-        vocoder = MelInverter(features, n_iter=griffin_lim_iters)
+        if vocoder is None:
+            vocoder = MelInverter(features, n_iter=griffin_lim_iters)
+        else:
+            from speech.inference.vocoder import NeuralVocoder
+
+            vocoder = NeuralVocoder.from_checkpoint(vocoder, device, features=features)
         try:
-            return cls(model, tokenizer, text, cmvn, vocoder, inference, speakers, device, vocabulary)
+            return cls(
+                model, tokenizer, text, cmvn, vocoder, inference, speakers, device, vocabulary, features
+            )
         except SpeechError as e:  # the text front end refuses its settings
             raise SpeechError(f"{path}: metadata 'text': {e}") from None
 

@@ -12,6 +12,7 @@ TASKS: dict[str, tuple[str, str, str]] = {
     "st": ("speech.tasks.s2t", "STConfig", "S2TTask"),
     "tts": ("speech.tasks.tts", "TTSConfig", "TTSTask"),
     "lm": ("speech.tasks.lm", "LMTrainConfig", "LMTask"),
+    "vocoder": ("speech.tasks.vocoder", "VocoderConfig", "VocoderTask"),
 }
 
 

@@ -69,10 +69,16 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             return torch.load(f, map_location=map_location or "cpu", weights_only=True)
 
 
+TRAINING_ONLY = ("discriminators.",)
+"""Weights that only training uses (a GAN's discriminators): left out of exported models."""
+
+
 def export_model(
     checkpoint: str | os.PathLike, out: str | os.PathLike, training: dict[str, Any] | None = None
 ) -> None:
     """Keep only the metadata and the weights of a training checkpoint (atomically).
+
+    Weights under :data:`TRAINING_ONLY` prefixes are left out.
 
     Args:
         checkpoint: The training checkpoint.
@@ -81,7 +87,8 @@ def export_model(
             as the model's ``"training"`` entry.
     """
     ckpt = load_checkpoint(checkpoint)
-    slim = {"speech": ckpt["speech"], "state_dict": ckpt["state_dict"]}
+    state = {k: v for k, v in ckpt["state_dict"].items() if not k.startswith(TRAINING_ONLY)}
+    slim = {"speech": ckpt["speech"], "state_dict": state}
     if training is not None:
         slim["training"] = dict(training)
     with atomic_path(out) as tmp:

@@ -175,17 +175,24 @@ def build_optimizer(module: L.LightningModule, config: OptimConfig, epoch_batche
         total = trainer.estimated_stepping_batches
     else:
         total = stepping_batches(trainer, epoch_batches)
-    total = max(int(total), config.warmup_steps + 1)
-    decay_steps = total - config.warmup_steps
-    rate = math.log(config.final_lr_ratio) / decay_steps
+    schedule = warmup_decay(opt, config.warmup_steps, config.final_lr_ratio, total)
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+
+def warmup_decay(
+    optimizer: torch.optim.Optimizer, warmup_steps: int, final_lr_ratio: float, total: int | float
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over ``warmup_steps``, then exponential decay to ``final_lr_ratio`` at ``total``."""
+    total = max(int(min(total, 2**62)), warmup_steps + 1)
+    decay_steps = total - warmup_steps
+    rate = math.log(final_lr_ratio) / decay_steps
 
     def factor(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        return math.exp(rate * min(step - config.warmup_steps, decay_steps))
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        return math.exp(rate * min(step - warmup_steps, decay_steps))
 
-    schedule = torch.optim.lr_scheduler.LambdaLR(opt, factor)
-    return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def stepping_batches(trainer: L.Trainer, epoch_batches: int) -> int | float:
@@ -216,6 +223,7 @@ def build_trainer(
     grad_clip: float,
     monitor: str,
     resume_step: int | None = None,
+    find_unused_parameters: bool = False,
 ) -> L.Trainer:
     """A Trainer with atomic checkpoints (last + best by ``monitor``), TensorBoard and CSV logs.
 
@@ -231,6 +239,8 @@ def build_trainer(
         monitor: Metric that picks ``best.ckpt`` (lower is better).
         resume_step: Global step of the checkpoint a resumed run starts from; ``csv/metrics.csv``
             keeps the rows logged before it. None = a fresh run with a fresh history.
+        find_unused_parameters: DDP looks for parameters a backward pass leaves out (a GAN's
+            two networks, each stepped on its own loss).
 
     Raises:
         ConfigError: Lightning rejects a setting.
@@ -252,8 +262,11 @@ def build_trainer(
     resume = ResumeState(exp_dir / "checkpoints" / "last.ckpt", config.checkpoint_every_n_steps)
     loggers = [TensorBoardLogger(exp_dir, name="tb", version=""), HistoryCSVLogger(exp_dir, resume_step)]
     strategy = config.strategy
-    if strategy == "ddp" and not torch.cuda.is_available():
-        strategy = L.pytorch.strategies.DDPStrategy(process_group_backend="gloo")
+    if strategy == "ddp" and (find_unused_parameters or not torch.cuda.is_available()):
+        strategy = L.pytorch.strategies.DDPStrategy(
+            process_group_backend=None if torch.cuda.is_available() else "gloo",
+            find_unused_parameters=find_unused_parameters,
+        )
     try:
         return L.Trainer(
             max_epochs=config.max_epochs,

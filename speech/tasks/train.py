@@ -96,7 +96,7 @@ def train(
     the tokenizers and statistics), fit, export.
 
     Args:
-        task: ``"asr"``, ``"st"``, ``"tts"`` or ``"lm"`` (see :data:`TASKS`).
+        task: ``"asr"``, ``"st"``, ``"tts"``, ``"lm"`` or ``"vocoder"`` (see :data:`TASKS`).
         config_path: YAML config (None = defaults).
         exp_dir: Experiment folder.
         overrides: ``key.sub=value`` overrides.
@@ -124,6 +124,7 @@ train_asr = functools.partial(train, "asr")
 train_st = functools.partial(train, "st")
 train_tts = functools.partial(train, "tts")
 train_lm = functools.partial(train, "lm")
+train_vocoder = functools.partial(train, "vocoder")
 
 
 def _train(
@@ -148,7 +149,11 @@ def _prepare(config, exp_dir: Path, task_name: str) -> _Run:
     if resume is not None:
         _check_same_config(config, exp_dir)
     _quiet_lightning()
-    trainer = build_trainer(config.trainer, exp_dir, config.optim.grad_clip, "val/loss", resume_step)
+    manual = not getattr(config, "automatic_optimization", True)  # the task clips its gradients itself
+    clip = 0.0 if manual else config.optim.grad_clip
+    trainer = build_trainer(
+        config.trainer, exp_dir, clip, "val/loss", resume_step, find_unused_parameters=manual
+    )
     check_output_dir(exp_dir, "experiment folder")
     save_yaml(to_dict(config), exp_dir / "config.yaml")
     return _Run(trainer, exp_dir, resume, config.trainer)
