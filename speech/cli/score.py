@@ -80,10 +80,19 @@ def _add_tts_parser(metrics: argparse._SubParsersAction) -> None:
         "tts",
         help="score synthesized speech against the reference recordings into RESULTS.md",
         description="Intelligibility (pocketsphinx WER, and our ASR model's WER with --asr-model), "
-        "DTW mel-cepstral distortion, and the synthesis statistics, for the synthesized audio and, "
-        "side by side, the reference recordings of the same texts.",
+        "DTW mel-cepstral distortion, DNSMOS naturalness, and the synthesis statistics, for the "
+        "synthesized audio and, side by side, the reference recordings of the same texts. With "
+        "--copy-synthesis or --vocoder, also for copy-synthesis of the recordings (their own log-mels "
+        "turned back into audio, no TTS model involved, which isolates the vocoder), with STOI and "
+        "wide-band PESQ against the recordings.",
     )
-    tts.add_argument("--synth-dir", required=True, help="folder written by speech synthesize --manifest")
+    tts.add_argument(
+        "--synth-dir",
+        required=True,
+        action="append",
+        help="folder written by speech synthesize --manifest; repeat it to compare sets of the same "
+        "texts side by side (e.g. Griffin-Lim and a neural vocoder), each named by its vocoder",
+    )
     # --ref is checked in score_tts, so that the old spelling --reference (hidden) can stand in for it
     tts.add_argument("--ref", help="the manifest that was synthesized (its recordings); required")
     tts.add_argument("--reference", dest="ref", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -100,6 +109,19 @@ def _add_tts_parser(metrics: argparse._SubParsersAction) -> None:
         "(stricter, the same for every corpus)",
     )
     tts.add_argument("--asr-model", help="ASR checkpoint to score the audio with too (skipped when missing)")
+    tts.add_argument(
+        "--copy-synthesis",
+        action="store_true",
+        help="also score Griffin-Lim copy-synthesis of the recordings (32 iterations, phases seeded "
+        "with 0) on the --vocoder's mel features, or the Tacotron2 preset's (22.05 kHz, 80 mels) "
+        "without one; recordings at another rate are resampled",
+    )
+    tts.add_argument(
+        "--vocoder",
+        metavar="CKPT",
+        help="also score copy-synthesis of the recordings through this neural vocoder (speech train "
+        "vocoder), beside Griffin-Lim's on the same mel features (implies --copy-synthesis)",
+    )
     tts.add_argument("--out", required=True, help="RESULTS.md to write (- prints it instead)")
     add_output_options(tts, json_help="print the scores as one JSON object instead of the report")
     tts.set_defaults(func=score_tts)
@@ -249,28 +271,38 @@ def _table(metric: str, rows: list) -> list[str]:
 
 
 def score_tts(args: argparse.Namespace) -> int:
-    """Score synthesized speech and the reference recordings into ``args.out``."""
+    """Score synthesized speech, copy-synthesis and the reference recordings into ``args.out``."""
+    from speech.metrics.tts import copy_synthesizers, score_tts, synth_keys, synth_label, tts_results_markdown
     from speech.metrics.tts import read_stats as read_synth_stats
-    from speech.metrics.tts import score_tts, tts_results_markdown
 
     if args.ref is None:
         raise SpeechError("the following arguments are required: --ref")
     if args.train is None and args.judge_lm == "task":
         raise SpeechError("the following arguments are required: --train (with --judge-lm task)")
-    synth_dir = Path(args.synth_dir)
-    if not synth_dir.is_dir():
-        raise SpeechError(f"{synth_dir}: {'not a folder' if synth_dir.exists() else 'no such folder'}")
-    inputs = (args.ref, args.train, args.asr_model, synth_dir / "synth.jsonl", synth_dir / "synth.stats.json")
-    out = _check_out(args, args.out, inputs)
-    stats = read_synth_stats(synth_dir / "synth.stats.json")  # a corrupt file fails before the slow part
+    synth_dirs = [Path(d) for d in args.synth_dir]
+    for synth_dir in synth_dirs:
+        if not synth_dir.is_dir():
+            raise SpeechError(f"{synth_dir}: {'not a folder' if synth_dir.exists() else 'no such folder'}")
+    inputs = (args.ref, args.train, args.asr_model, args.vocoder, *(d / "synth.jsonl" for d in synth_dirs))
+    out = _check_out(args, args.out, (*inputs, *(d / "synth.stats.json" for d in synth_dirs)))
+    # corrupt statistics fail before the slow part; so does a bad vocoder
+    stats = [read_synth_stats(d / "synth.stats.json") for d in synth_dirs]
+    copies = copy_synthesizers(args.copy_synthesis, args.vocoder)
+    labels = {c.key: c.label for c in copies}
+    if len(synth_dirs) > 1:
+        labels |= {k: synth_label(s) for k, s in zip(synth_keys(len(stats)), stats, strict=True)}
     asr_model = args.asr_model if args.asr_model and Path(args.asr_model).is_file() else None
-    scores = score_tts(synth_dir / "synth.jsonl", args.ref, args.train, asr_model, args.judge_lm)
-    text = tts_results_markdown(scores, stats, synth_dir.parent, asr_model, args.judge_lm)
+    manifests = [d / "synth.jsonl" for d in synth_dirs]
+    scores = score_tts(manifests, args.ref, args.train, asr_model, args.judge_lm, copies)
+    text = tts_results_markdown(scores, stats, synth_dirs[0].parent, asr_model, args.judge_lm, labels)
     figures = {
-        "synth_dir": str(synth_dir),
+        "synth_dir": str(synth_dirs[0]),
+        "synth_dirs": [str(d) for d in synth_dirs],
         "judge_lm": args.judge_lm,
-        **{k: v._asdict() for k, v in scores.items()},
-        "stats": stats,
+        "vocoder": args.vocoder,
+        **{k: {"label": labels.get(k, k), **v._asdict()} for k, v in scores.items()},
+        "stats": stats[0],
+        "all_stats": stats,
     }
     _emit(args, out, text, figures)
     return 0

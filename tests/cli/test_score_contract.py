@@ -140,7 +140,9 @@ def test_tts_ref_spelling_and_reference_alias(tmp_path: Path, capsys: pytest.Cap
         assert args.ref == "r.jsonl"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["score", "tts", "--help"])
-    assert "--reference" not in capsys.readouterr().out
+    help_text = capsys.readouterr().out
+    assert "--reference" not in help_text
+    assert "--copy-synthesis" in help_text and "--vocoder CKPT" in help_text
     synth = _synth_dir(tmp_path)
     argv = ["score", "tts", "--synth-dir", str(synth), "--train", "t.jsonl", "--out", str(tmp_path / "R.md")]
     code, _, err = run_cli(argv, capsys)

@@ -8,10 +8,12 @@ import pytest
 from data_prep.ljspeech import prepare_ljspeech
 from speech.config import from_dict, load_yaml
 from speech.tasks.tts import TTSConfig
+from speech.tasks.vocoder import VocoderConfig
 from tests.data_prep.fixtures import make_ljspeech
-from tests.recipes.runner import run_recipe
+from tests.recipes.runner import ROOT, run_recipe
 
 SMOKE = "recipes/ljspeech/tts/conf/smoke.yaml"
+VOCODER_SMOKE = str(ROOT / "recipes" / "mini" / "tts" / "conf" / "vocoder_smoke.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,7 @@ def run(tmp_path, corpus, *args, config=SMOKE, **env_overrides):
         "CORPUS_OPTS": "--dev 2 --test 2 --jobs 2",
         "DECODE_OPTS": "--threads 1",
         "ASR_MODEL": str(tmp_path / "no-asr-model.ckpt"),
+        "VOCODER_CONFIG": VOCODER_SMOKE,  # conf/vocoder.yaml is for a GPU
     }
     return run_recipe(
         "ljspeech/tts", *args, config=config, exp_dir=tmp_path / "exp", **{**env, **env_overrides}
@@ -40,13 +43,16 @@ def test_all_stages_then_rerun_skips(tmp_path, corpus):
     symbols = json.loads((data / "tokenizer.json").read_text())
     assert "c" in json.dumps(symbols) and "ɪ" not in json.dumps(symbols)  # characters, not phonemes
     results = (exp / "RESULTS.md").read_text()
-    assert "| synthesized | 2 |" in results and "| reference | 2 |" in results
+    assert "| synthesized (Griffin-Lim 32) | 2 |" in results and "| reference | 2 |" in results
+    assert f"| copy-synthesis (vocoder `{exp / 'vocoder' / 'model.ckpt'}`) | 2 |" in results
     assert "pocketsphinx WER" in results and "diagonality" in results
     assert "no ASR model was given" in results
     assert len(list((exp / "synth_test").glob("*.wav"))) == 2
+    assert len(list((exp / "synth_test_vocoder").glob("*.wav"))) == 2
     again = run(tmp_path, corpus)
     assert again.returncode == 0
-    assert again.stdout.count("up to date, skipped") == 6  # stages 0, 1 (tokenizer, mel stats), 2, 3, 4
+    # stages 0, 1 (tokenizer, mel stats), 2 (tts, vocoder), 3 (griffin-lim, vocoder), 4
+    assert again.stdout.count("up to date, skipped") == 8
     later = run(tmp_path, corpus, "--stage", "1", "--stop-stage", "1", CORPUS_DIR="")  # stage 0 not needed
     assert later.returncode == 0 and "stage 0" not in later.stdout
 
@@ -67,6 +73,9 @@ def test_configs_load():
         assert not config.data.multi_speaker and config.features.sample_rate == 22050
     train = from_dict(TTSConfig, load_yaml("recipes/ljspeech/tts/conf/train.yaml"), "train")
     assert train.model.encoder_dim == 512 and train.trainer.precision == "bf16-mixed"
+    vocoder = from_dict(VocoderConfig, load_yaml("recipes/ljspeech/tts/conf/vocoder.yaml"), "vocoder")
+    assert vocoder.model.dim == 512 and vocoder.discriminator.period_channels[-1] == 1024
+    assert vocoder.features == train.features  # the vocoder inverts the model's own mels
 
 
 def test_missing_corpus_dir(tmp_path, corpus):
