@@ -6,7 +6,8 @@
 # checks it is the corpus built here, trains the ding ASR GPU config (recipes/ding/asr/conf/
 # train_gpu.yaml, bf16) for STEPS steps with the LR schedule sized to them, then decodes test and
 # test_unseen with the local RNN LM and writes RESULTS.md, the training log and the checkpoint's
-# training summary to OUT.
+# training summary to OUT. First it measures the LJSpeech vocoder's samples/s at batch 16, fp32 vs
+# bf16 (OUT/vocoder.md).
 #
 # Usage (repo root):  bash bench/gpu.sh                 on the GPU machine
 #                     GPU_SMOKE=1 bash bench/gpu.sh     a CPU dry run here: a 60-sentence corpus,
@@ -67,6 +68,13 @@ else
              model.listener.hidden_size=32 model.speller.hidden_size=32 model.speller.embed_dim=16
              model.speller.attention_dim=16)
   decode_opts=(--device cpu --threads 1 --beam 2)
+fi
+
+stamp "vocoder throughput at batch 16, fp32 vs bf16 (bench/vocoder.py --precision-pair)"
+if [[ "$smoke" != 1 ]]; then
+  python3 bench/vocoder.py --precision-pair --device cuda --out "$out/vocoder.md"
+else
+  python bench/vocoder.py --precision-pair --device cpu --quick --out "$out/vocoder.md"
 fi
 
 corpus=$work/corpus

@@ -2,6 +2,8 @@
 
 Usage: python bench/vocoder.py [--rounds 7] [--seconds 10] [--batch 16] [--batch-seconds 2]
        [--checkpoint exp/vocoder/model.ckpt] [--out RESULTS.md | --out results.json] [--quick]
+       python bench/vocoder.py --precision-pair [--device cuda] [--quick] [--out FILE]
+       (the GPU figures: the LJSpeech vocoder's samples/s at batch 16, fp32 vs bf16; bench/gpu.sh)
 
 All rows invert the same log-mels (``LogMel(LogMelConfig.tts())``: 22.05 kHz, hop 256, 80 mels) of
 real speech: the first recordings of the mini TTS test manifest, the last one cut so that they add
@@ -253,6 +255,103 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def precision_pair(device: str, quick: bool, out: Path | None) -> None:
+    """Throughput of the LJSpeech vocoder (recipes/ljspeech/tts/conf/vocoder.yaml) in fp32 and bf16.
+
+    Samples per second at batch 16 for synthesis (2 s items) and for training steps (64-frame
+    segments, generator and discriminators, both optimisers), fp32 (TF32 allowed on CUDA) against
+    bf16 autocast, interleaved; on CPU (``--device cpu``) it is the dry run of bench/gpu.sh.
+    """
+    from speech.config import from_dict as config_from_dict
+    from speech.config import load_yaml
+    from speech.tasks.vocoder import VocoderConfig, VocoderTask
+
+    config = config_from_dict(VocoderConfig, load_yaml(ROOT / "recipes/ljspeech/tts/conf/vocoder.yaml"))
+    if quick:  # a dry run: tiny sizes, batch 2
+        config.model.dim, config.model.intermediate_dim, config.model.layers = 16, 32, 2
+        config.discriminator.period_channels, config.discriminator.resolution_channels = (4, 4, 8, 8), 4
+    batch, seconds, rounds = (2, 0.25, 2) if quick else (16, 2.0, 5)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    torch.manual_seed(0)
+    task = VocoderTask(config).to(device)
+    gen, disc = task.generator, task.discriminators
+    features = config.features
+    sr, hop, segment = features.sample_rate, features.hop_length, config.data.segment_frames
+    waves = torch.randn(batch, round(seconds * sr), device=device) * 0.1
+    mels = task.logmel(waves).features
+    seg_wave = torch.randn(batch, (segment - 1) * hop, device=device) * 0.1
+    seg_mels = task.logmel(seg_wave).features[:, :segment]
+    opt_g = torch.optim.AdamW(gen.parameters(), 2e-4)
+    opt_d = torch.optim.AdamW(disc.parameters(), 2e-4)
+    from speech.models.discriminators import discriminator_loss, feature_matching_loss, generator_loss
+
+    def sync() -> None:
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    def synthesize(dtype) -> int:
+        with (
+            torch.inference_mode(),
+            torch.autocast(device.split(":")[0], dtype=dtype, enabled=dtype is not None),
+        ):
+            return int(gen(mels).lengths.sum())
+
+    def train_step(dtype) -> int:
+        with torch.autocast(device.split(":")[0], dtype=dtype, enabled=dtype is not None):
+            fake = gen(seg_mels).waveforms
+            real_scores, _ = disc(seg_wave)
+            fake_scores, _ = disc(fake.detach())
+            loss_d = discriminator_loss(real_scores, fake_scores)
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        with torch.autocast(device.split(":")[0], dtype=dtype, enabled=dtype is not None):
+            with torch.no_grad():
+                _, real_features = disc(seg_wave)
+            fake_scores, fake_features = disc(fake)
+            loss_g = generator_loss(fake_scores) + 2 * feature_matching_loss(real_features, fake_features)
+            loss_g = loss_g + 45 * task.mel_loss(fake, seg_wave)
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        return fake.numel()
+
+    rows = []
+    for name, fn in (("synthesis", synthesize), ("training step", train_step)):
+        times: dict[str, list[float]] = {"fp32": [], "bf16": []}
+        samples = 0
+        for dtype in (None, torch.bfloat16):  # warm-up
+            fn(dtype)
+        for _ in range(rounds):
+            for label, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+                sync()
+                start = time.perf_counter()
+                samples = fn(dtype)
+                sync()
+                times[label].append(time.perf_counter() - start)
+        fp32, bf16 = (statistics.median(times[k]) for k in ("fp32", "bf16"))
+        rows.append((name, samples / fp32, samples / bf16, fp32 / bf16))
+    device_name = torch.cuda.get_device_name(device) if device.startswith("cuda") else "CPU"
+    lines = [
+        f"`python {shlex.join(sys.argv)}`",
+        "",
+        f"{device_name}, torch {torch.__version__}; the LJSpeech vocoder config"
+        + (" (tiny sizes: --quick)" if quick else "")
+        + f"; batch {batch}: synthesis of {seconds:g} s items, training steps on {segment}-frame segments;"
+        f" medians of {rounds} interleaved rounds",
+        "",
+        "| work | fp32 samples/s | bf16 samples/s | bf16 / fp32 |",
+        "|---|---:|---:|---:|",
+        *(f"| {n} | {a:,.0f} | {b:,.0f} | {r:.2f} |" for n, a, b, r in rows),
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text, end="")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -262,7 +361,16 @@ def main() -> None:
     parser.add_argument("--checkpoint", help="a trained vocoder (speech train vocoder), not random weights")
     parser.add_argument("--out", type=Path, help="also write the report here (.json: JSON, else Markdown)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds on a tiny input")
+    parser.add_argument(
+        "--precision-pair",
+        action="store_true",
+        help="instead: the LJSpeech vocoder's samples/s at batch 16, fp32 vs bf16 (bench/gpu.sh)",
+    )
+    parser.add_argument("--device", default="cuda", help="--precision-pair's device (default cuda)")
     args = parser.parse_args()
+    if args.precision_pair:
+        precision_pair(args.device, args.quick, args.out)
+        return
     if args.quick:
         args.rounds, args.seconds, args.batch, args.batch_seconds = 2, 0.5, 2, 0.25
     if args.rounds < 1 or args.seconds <= 0 or args.batch < 1 or args.batch_seconds <= 0:

@@ -78,3 +78,28 @@ def test_without_the_corpus_the_input_is_noise_of_the_asked_length(monkeypatch, 
     monkeypatch.setattr(vocoder_bench, "MANIFEST", tmp_path / "absent.jsonl")
     waves, source = vocoder_bench.speech_waveforms(LogMelConfig.tts(), 1000)
     assert [w.numel() for w in waves] == [1000] and "noise" in source
+
+
+def test_precision_pair_dry_run_on_cpu(tmp_path):
+    out = tmp_path / "vocoder.md"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "vocoder.py"),
+            "--precision-pair",
+            "--device",
+            "cpu",
+            "--quick",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line for line in out.read_text().splitlines() if line.startswith(("| synthesis", "| training"))]
+    assert len(rows) == 2
+    for row in rows:
+        fp32, bf16, ratio = (float(c.replace(",", "")) for c in row.strip("|").split("|")[1:])
+        assert fp32 > 0 and bf16 > 0 and ratio > 0
