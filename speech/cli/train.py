@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``speech train``."""
     p = sub.add_parser(
         "train",
-        help="train a model from a YAML config (asr, tts, st, lm)",
+        help="train a model from a YAML config (asr, tts, st, lm, vocoder)",
         description="Train a model, or resume it from EXP_DIR/checkpoints/last.ckpt. KEY=VALUE "
         "arguments, after the task or after --set, override the config, values parsed as YAML "
         "(e.g. trainer.max_epochs=5 model.ctc_weight=0.5). SIGTERM or Ctrl-C stops after the "
@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "task",
         choices=list(TASKS),
-        help="model family: asr, tts (Tacotron2), st (speech translation) or lm (RNN LM for shallow fusion)",
+        help="model family: asr, tts (Tacotron2), st (speech translation), lm (RNN LM for shallow "
+        "fusion) or vocoder (GAN vocoder for tts)",
     )
     p.add_argument(
         "bare_overrides",

@@ -73,6 +73,7 @@ class _Run(NamedTuple):
     exp_dir: Path
     resume: Path | None
     config: TrainerConfig
+    export_last: bool = False
 
 
 def load_config(cls, config_path: str | os.PathLike | None, overrides: list[str]):
@@ -156,7 +157,7 @@ def _prepare(config, exp_dir: Path, task_name: str) -> _Run:
     )
     check_output_dir(exp_dir, "experiment folder")
     save_yaml(to_dict(config), exp_dir / "config.yaml")
-    return _Run(trainer, exp_dir, resume, config.trainer)
+    return _Run(trainer, exp_dir, resume, config.trainer, getattr(config, "export_last", False))
 
 
 def _check_resume(path: Path, exp_dir: Path, task_name: str) -> int:
@@ -215,7 +216,11 @@ def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _fit(task: L.LightningModule, run: _Run) -> Path:
-    """Fit (resuming when ``run.resume``) and export ``model.ckpt``; never claims a model it did not write."""
+    """Fit (resuming when ``run.resume``) and export ``model.ckpt``; never claims a model it did not write.
+
+    The exported weights are ``best.ckpt``'s (the lowest dev loss), or ``last.ckpt``'s for a config
+    whose ``export_last`` is true.
+    """
     trainer = run.trainer
     if run.resume is not None and trainer.is_global_zero:
         print(f"resuming from {run.resume}")
@@ -231,6 +236,8 @@ def _fit(task: L.LightningModule, run: _Run) -> Path:
     if (trainer.received_sigterm or stop.signal) and not _budget_spent(trainer, run.config):
         raise _interrupted(stop.signal or signal.SIGTERM, run)
     best = trainer.checkpoint_callback.best_model_path or str(last_checkpoint(run.exp_dir) or "")
+    if run.export_last:  # the task's dev loss does not pick its best model (a GAN's mel L1)
+        best = str(last_checkpoint(run.exp_dir) or "")
     if trainer.global_step == 0 or not best or not Path(best).is_file():
         c = run.config
         raise SpeechError(

@@ -160,6 +160,10 @@ class VocoderConfig:
 
     #: The optimisers are stepped by hand, so the trainer clips no gradient itself.
     automatic_optimization = False
+    #: ``model.ckpt`` holds the last step's weights, as HiFi-GAN and Vocos ship theirs: once the
+    #: discriminators join, the dev mel L1 rises a little while the audio gets better, so the lowest
+    #: one (``checkpoints/best.ckpt``, still written) would pick a model from before them.
+    export_last = True
 
     def __post_init__(self) -> None:
         check_nonempty(self, "init_from")

@@ -62,6 +62,8 @@ def test_training_logs_both_phases_and_exports_the_generator_only(vocoder_run):
     assert any(k.startswith("discriminators.") for k in ckpt["state_dict"])
     model = load_checkpoint(vocoder_run / "model.ckpt", task="vocoder")
     assert model["state_dict"] and all(k.startswith("generator.") for k in model["state_dict"])
+    last = ckpt["state_dict"]  # the last step's weights, not the lowest dev mel L1's
+    assert all(torch.equal(v, last[k]) for k, v in model["state_dict"].items())
     assert (vocoder_run / "samples" / "epoch000.wav").is_file()
 
 
