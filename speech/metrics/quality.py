@@ -22,6 +22,8 @@ recording's own mels turned back into audio), not for speech synthesized from te
 from __future__ import annotations
 
 import importlib
+import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -89,7 +91,9 @@ def stoi(reference: torch.Tensor, degraded: torch.Tensor, sample_rate: int, exte
     """STOI of ``degraded`` against ``reference`` (both (T,) at ``sample_rate``), in [0, 1].
 
     The longer signal is cut to the shorter one's length (a vocoder may add or drop a few
-    samples at the end); identical signals score 1.
+    samples at the end); identical signals score 1. A pair with too little speech left after
+    pystoi drops the silent frames (fewer than its 30 frames of 384 ms) has no STOI: NaN, where
+    pystoi would warn and return 1e-5 as if the signal were unintelligible.
 
     Args:
         reference: The clean recording.
@@ -105,7 +109,12 @@ def stoi(reference: torch.Tensor, degraded: torch.Tensor, sample_rate: int, exte
     n = min(reference.numel(), degraded.numel())
     clean = reference[:n].detach().double().cpu().numpy()
     judged = degraded[:n].detach().double().cpu().numpy()
-    return float(module.stoi(clean, judged, sample_rate, extended=extended))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = float(module.stoi(clean, judged, sample_rate, extended=extended))
+    if any("Not enough STFT frames" in str(w.message) for w in caught):
+        return math.nan
+    return value
 
 
 def pesq_available() -> bool:

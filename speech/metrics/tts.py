@@ -25,6 +25,7 @@ Rows, in table order: ``synthesized`` (the TTS model's audio from the texts),
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -64,6 +65,8 @@ class AudioScores(NamedTuple):
     dnsmos_ovrl: float | None = None
     stoi: float | None = None
     pesq: float | None = None
+    stoi_items: int | None = None
+    """Utterances STOI is defined for (enough speech left after pystoi drops silent frames)."""
 
 
 class CopySynthesis(NamedTuple):
@@ -163,17 +166,18 @@ def score_tts(
         pairs = list(zip(waves, rates, strict=True))
         ps = intelligibility_wer(recognizer, pairs, texts)
         asr = _asr_wer(transcriber, pairs, texts)
-        mcd = stoi_ = pesq = None
+        mcd = stoi_ = pesq = stoi_items = None
         if recordings is not None:  # time-aligned with ``waves`` when ``fidelity``
             triples = list(zip(recordings, waves, rates, strict=True))
             mcd = _mean(mel_cepstral_distortion(ref, w, r) for ref, w, r in triples)
             if fidelity:
-                stoi_ = _mean(stoi(ref, w, r) for ref, w, r in triples)
+                values = [v for v in (stoi(ref, w, r) for ref, w, r in triples) if math.isfinite(v)]
+                stoi_, stoi_items = (_mean(values) if values else None), len(values)
                 if pesq_available():
                     pesq = _mean(_pesq(ref, w, r, u.id) for (ref, w, r), u in zip(triples, refs, strict=True))
         mos = [dnsmos(w, r) for w, r in pairs]
         p808, ovrl = (_mean(getattr(m, k) for m in mos) for k in ("p808", "ovrl"))
-        return AudioScores(len(waves), ps, asr, mcd, p808, ovrl, stoi_, pesq)
+        return AudioScores(len(waves), ps, asr, mcd, p808, ovrl, stoi_, pesq, stoi_items)
 
     scores = {}
     for key, utterances in zip(synth_keys(len(sets)), sets, strict=True):
@@ -330,9 +334,25 @@ def tts_results_markdown(
             "set of each copy-synthesis against its recording; audio synthesized from text is not "
             "time-aligned with the recording, so it has none."
             + ("" if pesq_available() else " PESQ was not measured: the `pesq` package is not installed.")
+            + _stoi_items_note(scores, labels)
         )
     lines.append("")
     return "\n".join(lines)
+
+
+def _stoi_items_note(scores: dict[str, AudioScores], labels: dict[str, str]) -> str:
+    """Which rows' STOI leaves utterances out (too little speech for pystoi), if any."""
+    short = [
+        f"{labels.get(k, k)}: {s.stoi_items} of {s.utterances}"
+        for k, s in scores.items()
+        if s.stoi_items is not None and s.stoi_items < s.utterances
+    ]
+    if not short:
+        return ""
+    return (
+        " STOI leaves out the utterances with less than 384 ms of speech after pystoi drops the "
+        "silent frames (it is not defined for them): " + "; ".join(short) + "."
+    )
 
 
 def _rows_note(scores: dict[str, AudioScores], all_stats: list[dict], labels: dict[str, str]) -> str:

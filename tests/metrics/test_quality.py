@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import pytest
@@ -75,3 +76,9 @@ def test_signals_pesq_cannot_score_are_one_line(speech_wave, reference, degraded
     with pytest.raises(SpeechError) as e:
         pesq_wb(signals[reference], signals[degraded], sr)
     assert str(e.value).startswith(problem) and "\n" not in str(e.value)
+
+
+def test_stoi_is_nan_when_too_little_speech_is_left(speech_wave):
+    wave, rate = speech_wave
+    short = wave[: int(0.2 * rate)]  # under pystoi's 30 frames of 12.8 ms
+    assert math.isnan(stoi(short, short, rate))
