@@ -193,3 +193,7 @@ def _advance(results: Iterable[R], bar: tqdm, weights: list[int]) -> Iterator[R]
 
 def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which terminates the pool
+    # The pool ends its workers with SIGTERM when it closes. A forked copy of the CLI's handler
+    # raises its exception in the worker instead of ending it; a worker idle on the task queue then
+    # died slowly or not at all (seen: `speech prepare mustc --jobs 2` hung in the pool's join).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
