@@ -393,7 +393,8 @@ class VocoderTask(BucketedTask):
             normalised = teacher.cmvn(mels, frame_lengths)
             out = teacher.model.to(self.device)(batch.text, batch.text_lengths, normalised, frame_lengths)
             predicted = out.mel_postnet[:, : mels.shape[1]].float() * teacher.cmvn.std + teacher.cmvn.mean
-        return predicted * valid_mask(frame_lengths, mels.shape[1])[..., None], frame_lengths
+        padded = ~valid_mask(frame_lengths, mels.shape[1])[..., None]  # silence, as the recordings' mels
+        return predicted.masked_fill(padded, math.log(self.config.features.log_floor)), frame_lengths
 
     def segments(self, batch: VocoderBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Each utterance's training segment: input frames (B, S, F) and real samples (B, (S - 1) * hop)."""
