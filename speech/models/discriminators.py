@@ -81,13 +81,7 @@ class PeriodDiscriminator(nn.Module):
         pad = (-T) % self.period
         x = F.pad(waveforms[:, None], (0, pad), mode="reflect" if pad < T else "constant")
         x = x.view(B, 1, (T + pad) // self.period, self.period)
-        features = []
-        for layer in self.layers:
-            x = F.leaky_relu(layer(x), _SLOPE)
-            features.append(x)
-        x = self.out(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _convolve(self.layers, self.out, x)
 
 
 class ResolutionDiscriminator(nn.Module):
@@ -123,13 +117,20 @@ class ResolutionDiscriminator(nn.Module):
                 return_complex=True,
             )
             x = spec.abs()[:, None].transpose(2, 3)  # (B, 1, frames, freqs)
-        features = []
-        for layer in self.layers:
-            x = F.leaky_relu(layer(x), _SLOPE)
-            features.append(x)
-        x = self.out(x)
+        return _convolve(self.layers, self.out, x)
+
+
+def _convolve(
+    layers: nn.ModuleList, out: nn.Module, x: torch.Tensor
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Leaky-ReLU layers, then the score layer: the scores and every layer's output."""
+    features = []
+    for layer in layers:
+        x = F.leaky_relu(layer(x), _SLOPE)
         features.append(x)
-        return x.flatten(1), features
+    x = out(x)
+    features.append(x)
+    return x.flatten(1), features
 
 
 class Discriminators(nn.Module):

@@ -53,7 +53,6 @@ from speech.tasks.common import (
     TrainerConfig,
     bucketed_loader,
     position_loader,
-    trainer_position,
     warmup_decay,
 )
 
@@ -360,13 +359,6 @@ class VocoderTask(BucketedTask):
                     dataset, d.max_seconds, False, 0, collate_segments, d.num_workers
                 )
         return loaders[train]
-
-    def train_dataloader(self) -> DataLoader:
-        """Shuffled batches of whole utterances with their segment offsets, set to the epoch about to run."""
-        loader = self._loader(self.config.data.train, True)
-        if getattr(self, "_trainer", None) is not None:
-            position_loader(loader, *trainer_position(self.trainer))
-        return loader
 
     def transfer_batch_to_device(self, batch, device: torch.device, dataloader_idx: int):
         """Move every tensor of a :class:`VocoderBatch`."""
