@@ -30,6 +30,13 @@ _EXTRAS = {
     "matplotlib": "train",
     "pocketsphinx": "tts-score",
     "librosa": "tts-score",
+    "fastapi": "serve",
+    "uvicorn": "serve",
+    "multipart": "serve",
+    "python_multipart": "serve",
+    "onnx": "export",
+    "onnxscript": "export",
+    "onnxruntime": "export",
 }
 
 
