@@ -15,6 +15,7 @@ logged step. :class:`HistoryCSVLogger` keeps the metric history of the runs befo
 from __future__ import annotations
 
 import csv
+import math
 import os
 import random
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = [
     "_TASK_NAMES",
     "AtomicCheckpointIO",
     "HistoryCSVLogger",
+    "KeptModels",
     "ResumeState",
     "export_model",
     "load_checkpoint",
@@ -93,6 +95,78 @@ def export_model(
         slim["training"] = dict(training)
     with atomic_path(out) as tmp:
         torch.save(slim, tmp)
+
+
+class KeptModels(L.Callback):
+    """Keep the ``keep`` best models by a validation metric and the ``keep`` most recent, for averaging.
+
+    At the end of every training epoch whose validation logged ``monitor``, rank zero writes
+    the model as an exported model plus a ``"kept"`` entry (step, epoch, metric name and value)
+    to ``kept/epochNNN-stepNNNNNNN.ckpt``, atomically, then deletes every kept file that is
+    neither among the ``keep`` lowest values nor the ``keep`` highest steps.
+    :func:`speech.average.average_models` averages them (``speech average``). The files are
+    the folder's own state: a resumed run finds them there, and files it did not write are
+    left alone.
+
+    Args:
+        folder: The folder of kept models (``EXP/checkpoints/kept``).
+        monitor: The validation metric (lower is better).
+        keep: How many of each kind to keep (at least 1).
+    """
+
+    def __init__(self, folder: str | os.PathLike, monitor: str, keep: int) -> None:
+        self.folder = Path(folder)
+        self.monitor = monitor
+        self.keep = keep
+        self._validated = False
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Note that this epoch was validated (the sanity check does not count)."""
+        if not trainer.sanity_checking:
+            self._validated = True
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Write this epoch's model when it was validated, then prune."""
+        validated, self._validated = self._validated, False
+        value = trainer.callback_metrics.get(self.monitor)
+        if not validated or value is None or not trainer.is_global_zero:
+            return
+        value = float(value)
+        meta: dict[str, Any] = {}
+        pl_module.on_save_checkpoint(meta)
+        state = {
+            k: v.detach().cpu().clone()
+            for k, v in pl_module.state_dict().items()
+            if not k.startswith(TRAINING_ONLY)
+        }
+        step, epoch = int(trainer.global_step), int(trainer.current_epoch)
+        kept = {
+            "step": step,
+            "epoch": epoch,
+            "metric": self.monitor,
+            "value": value if math.isfinite(value) else None,
+        }
+        path = self.folder / f"epoch{epoch:03d}-step{step:07d}.ckpt"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            torch.save({"speech": meta["speech"], "state_dict": state, "kept": kept}, tmp)
+        self._prune()
+
+    def _prune(self) -> None:
+        from speech.average import kept_info
+
+        models = []
+        for p in self.folder.glob("epoch*-step*.ckpt"):
+            try:
+                models.append(kept_info(p, torch.load(p, map_location="cpu", weights_only=True)))
+            except Exception:  # noqa: BLE001 - not ours, or unreadable: never deleted
+                continue
+        scored = sorted((m for m in models if m.value is not None), key=lambda m: (m.value, -m.step))
+        recent = sorted(models, key=lambda m: -m.step)
+        wanted = {m.path for m in scored[: self.keep]} | {m.path for m in recent[: self.keep]}
+        for m in models:
+            if m.path not in wanted:
+                m.path.unlink(missing_ok=True)
 
 
 class ResumeState(L.Callback):

@@ -23,7 +23,7 @@ from speech.data import Collate, LengthBucketSampler, SpeechDataset, Utterance, 
 from speech.errors import ConfigError, SpeechError
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig
 from speech.kernels import use_inference_kernels
-from speech.tasks.checkpoint import AtomicCheckpointIO, HistoryCSVLogger, ResumeState
+from speech.tasks.checkpoint import AtomicCheckpointIO, HistoryCSVLogger, KeptModels, ResumeState
 
 
 @dataclass
@@ -106,6 +106,9 @@ class TrainerConfig:
             (0 = only at the end of each epoch), so a killed run loses minutes, not an epoch.
         progress_bar: Show Lightning's progress bar and model summary (``speech train --quiet``
             turns both off).
+        keep_checkpoints: Keep this many best models (by validation loss) and this many most
+            recent ones, one per validated epoch, in ``checkpoints/kept/`` for ``speech average``
+            (0 = none).
 
     Raises:
         speech.config.FieldError: From ``__post_init__`` when a value is out of range or unknown.
@@ -124,6 +127,7 @@ class TrainerConfig:
     num_threads: int = 0
     checkpoint_every_n_steps: int = 0
     progress_bar: bool = True
+    keep_checkpoints: int = 5
 
     # Lightning's precision inputs (transformer-engine left out): short forms to the long ones.
     _PRECISIONS = {"32": "32-true", "16": "16-mixed", "64": "64-true", "bf16": "bf16-mixed"}
@@ -146,7 +150,9 @@ class TrainerConfig:
             problem = "must be >= 1, or -1 (no limit) with a max_steps limit"
             raise field_error(self, "max_epochs", f"{problem}, got {self.max_epochs}")
         check_positive(self, "max_minutes", "devices", "check_val_every_n_epoch", "log_every_n_steps")
-        check_non_negative(self, "num_threads", "checkpoint_every_n_steps")  # 0: torch's default; off
+        check_non_negative(
+            self, "num_threads", "checkpoint_every_n_steps", "keep_checkpoints"
+        )  # 0: torch's default; off
         check_range(self, "seed", ge=0, le=2**32 - 1)
         if self.precision is not None:
             short = str(self.precision) if type(self.precision) is int else self.precision
@@ -227,6 +233,9 @@ def build_trainer(
 ) -> L.Trainer:
     """A Trainer with atomic checkpoints (last + best by ``monitor``), TensorBoard and CSV logs.
 
+    With ``config.keep_checkpoints`` set, :class:`~speech.tasks.checkpoint.KeptModels` also keeps
+    that many best and most recent models in ``checkpoints/kept/`` for ``speech average``.
+
     ``checkpoints/last.ckpt`` is written at every epoch's end, every
     ``config.checkpoint_every_n_steps`` steps, and when training stops early (see
     :class:`~speech.tasks.checkpoint.ResumeState`). The loaders are asked for again every epoch,
@@ -260,6 +269,9 @@ def build_trainer(
         enable_version_counter=False,  # last.ckpt is rewritten (also by ResumeState), never last-v1.ckpt
     )
     resume = ResumeState(exp_dir / "checkpoints" / "last.ckpt", config.checkpoint_every_n_steps)
+    callbacks = [checkpoints, resume, LearningRateMonitor(logging_interval="step")]
+    if config.keep_checkpoints:
+        callbacks.append(KeptModels(exp_dir / "checkpoints" / "kept", monitor, config.keep_checkpoints))
     loggers = [TensorBoardLogger(exp_dir, name="tb", version=""), HistoryCSVLogger(exp_dir, resume_step)]
     strategy = config.strategy
     if strategy == "ddp" and (find_unused_parameters or not torch.cuda.is_available()):
@@ -279,7 +291,7 @@ def build_trainer(
             gradient_clip_val=grad_clip or None,
             check_val_every_n_epoch=config.check_val_every_n_epoch,
             log_every_n_steps=config.log_every_n_steps,
-            callbacks=[checkpoints, resume, LearningRateMonitor(logging_interval="step")],
+            callbacks=callbacks,
             logger=loggers,
             plugins=[AtomicCheckpointIO()],
             use_distributed_sampler=False,  # LengthBucketSampler splits batches between ranks itself

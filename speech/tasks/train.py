@@ -46,6 +46,7 @@ RESUMABLE_KEYS = frozenset(
         "trainer.progress_bar",
         "trainer.log_every_n_steps",
         "trainer.checkpoint_every_n_steps",
+        "trainer.keep_checkpoints",
         "trainer.check_val_every_n_epoch",
         "data.num_workers",
         "data.synth_items",
