@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 import torch
 
@@ -36,6 +36,9 @@ from speech.kernels import use_inference_kernels
 from speech.models.lm import RNNLM
 from speech.models.s2t import SpeechToText
 from speech.text import Tokenizer, tokenizer_to_dict
+
+if TYPE_CHECKING:
+    from speech.inference.longform import LongFormConfig, Segment
 
 
 class S2TResult(NamedTuple):
@@ -177,6 +180,27 @@ class S2TRunner:
             S2TResult(self.tokenizer.decode(h.tokens), h.tokens, h.normalized_score, h.scores) for h in best
         ]
 
+    def decode_long(
+        self,
+        audio: AudioInput,
+        config: LongFormConfig | None = None,
+        word_timestamps: bool = False,
+        **options,
+    ) -> list[Segment]:
+        """Decode a recording of any length: VAD segments decoded in batches, in time order.
+
+        A thin wrapper of :func:`speech.inference.longform.iter_segments` (which streams them):
+        ``config`` sets the segmentation, ``word_timestamps`` adds word times from a CTC head
+        over the output tokens, and ``options`` are those of :meth:`decode`.
+
+        Raises:
+            AudioError: The file cannot be read.
+            SpeechError: A bad setting, or word timestamps this model cannot give.
+        """
+        from speech.inference.longform import iter_segments
+
+        return list(iter_segments(self, audio, config, word_timestamps, **options))
+
     def _load(self, audio: Sequence[AudioInput]) -> list[torch.Tensor]:
         """Read and check every input before any is decoded; tensors are named ``input N``."""
         if isinstance(audio, str | os.PathLike | torch.Tensor):
@@ -195,6 +219,7 @@ class Transcriber(S2TRunner):
 
     task = "asr"
     transcribe = S2TRunner.decode
+    transcribe_long = S2TRunner.decode_long
 
 
 class Translator(S2TRunner):
@@ -202,6 +227,7 @@ class Translator(S2TRunner):
 
     task = "st"
     translate = S2TRunner.decode
+    translate_long = S2TRunner.decode_long
 
 
 Transcript = Translation = S2TResult

@@ -4,7 +4,17 @@ The recognizer preset of the speech-to-text runner in :mod:`speech.inference.s2t
 """
 
 from speech.inference.common import AudioInput
+from speech.inference.longform import LongFormConfig, Segment, Word
 from speech.inference.metadata import model_state
 from speech.inference.s2t import Transcriber, Transcript, load_lm
 
-__all__ = ["AudioInput", "Transcriber", "Transcript", "load_lm", "model_state"]
+__all__ = [
+    "LongFormConfig",
+    "Segment",
+    "Word",
+    "AudioInput",
+    "Transcriber",
+    "Transcript",
+    "load_lm",
+    "model_state",
+]
