@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --progress-bar off -c constraints.txt -e ".[train,tts-score,dev]"
 	touch $(STAMP)
 
-# Debian packages the built-in corpus needs (flite, espeak-ng, trans-de-en): apt-get when root,
+# Debian packages the built-in corpus needs (flite, espeak-ng, trans-de-en) and the browser test
+# (chromium, chromium-driver): apt-get when root,
 # otherwise one line saying what to install.
 sysdeps: $(STAMP)
 	$(PY) -m data_prep.sysdeps

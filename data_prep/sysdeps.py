@@ -11,9 +11,12 @@ file path) and, when some are missing:
   package lists are stale and the install fails);
 - otherwise: raises :class:`~speech.errors.SpeechError` with one line that says what to install.
 
+The test suite also needs a browser: ``speech serve``'s page is tested in Debian's headless
+``chromium`` driven through ``chromedriver`` (:data:`BROWSER`).
+
 ``python -m data_prep.sysdeps [PACKAGE ...]`` ensures the given packages (default: all of
-:data:`CORPUS_REQUIREMENTS`) and exits 0 when they are present, 1 otherwise; the Makefile's
-set-up target calls it.
+:data:`REQUIREMENTS`, the corpora's and the browser) and exits 0 when they are present, 1
+otherwise; the Makefile's set-up target calls it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ DING = {DING_DICTIONARY: "trans-de-en"}
 """Requirement of the ``ding`` corpus."""
 CORPUS_REQUIREMENTS: dict[str, str] = {**FLITE, **ESPEAK, **FESTIVAL, **DING}
 """Everything the built-in corpora may need."""
+BROWSER = {"chromium": "chromium", "chromedriver": "chromium-driver"}
+"""The headless browser of the web app's test (``tests/serve/test_browser.py``, Selenium)."""
+REQUIREMENTS: dict[str, str] = {**CORPUS_REQUIREMENTS, **BROWSER}
+"""What ``python -m data_prep.sysdeps`` ensures by default: the corpora's needs and the browser."""
 
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
 
@@ -112,10 +119,10 @@ def _run_quietly(command: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Ensure the named Debian packages (default: all the corpora need); exit code 0 or 1."""
+    """Ensure the named Debian packages (default: all of :data:`REQUIREMENTS`); exit code 0 or 1."""
     wanted = list(sys.argv[1:] if argv is None else argv)
-    requirements = {k: v for k, v in CORPUS_REQUIREMENTS.items() if not wanted or v in wanted}
-    unknown = sorted(set(wanted) - set(CORPUS_REQUIREMENTS.values()))
+    requirements = {k: v for k, v in REQUIREMENTS.items() if not wanted or v in wanted}
+    unknown = sorted(set(wanted) - set(REQUIREMENTS.values()))
     if unknown:
         print(f"data_prep.sysdeps: error: unknown packages: {' '.join(unknown)}", file=sys.stderr)
         return 1

@@ -24,6 +24,28 @@ def save_alignment(weights: torch.Tensor, path: str | os.PathLike, title: str = 
     save_alignments([weights], path, [title])
 
 
+def save_synthesis_alignment(path: str | os.PathLike, result) -> None:
+    """The alignment of a synthesized text: one panel per sentence, titled with it and how it ended.
+
+    Args:
+        path: The PNG (written atomically).
+        result: A :class:`~speech.inference.synthesizer.TextSynthesis` (its ``sentences`` and
+            ``utterances``, each with ``attention`` and ``stopped``).
+    """
+    ends = {True: "stopped by itself", False: "no stop: cut at the frame limit"}
+    titles = [
+        f"{i}: {_shorten(sentence)} ({ends[u.stopped]})"
+        for i, (sentence, u) in enumerate(zip(result.sentences, result.utterances, strict=True), start=1)
+    ]
+    save_alignments([u.attention for u in result.utterances], path, titles, ylabel="input symbol")
+
+
+def _shorten(sentence: str, limit: int = 40) -> str:
+    """The sentence on one line, cut to ``limit`` characters with ``...``."""
+    text = " ".join(sentence.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
 def save_alignments(
     weights_list: Sequence[torch.Tensor],
     path: str | os.PathLike,

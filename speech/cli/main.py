@@ -72,7 +72,17 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> ArgumentParser:
     """The full ``speech`` parser with every subcommand registered."""
-    from speech.cli import average, config_cmd, prepare, score, synthesize, train, transcribe, translate
+    from speech.cli import (
+        average,
+        config_cmd,
+        prepare,
+        score,
+        serve,
+        synthesize,
+        train,
+        transcribe,
+        translate,
+    )
 
     parser = ArgumentParser(prog="speech", description="Speech recognition, synthesis and translation.")
     parser.add_argument("--version", action="version", version=f"speech {__version__}")
@@ -86,6 +96,7 @@ def build_parser() -> ArgumentParser:
     translate.add_parser(sub)
     score.add_parser(sub)
     average.add_parser(sub)
+    serve.add_parser(sub)
     config_cmd.add_parser(sub)
     return parser
 

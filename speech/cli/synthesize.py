@@ -162,18 +162,7 @@ def _save(path: Path, waveform: torch.Tensor, rate: int) -> None:
 
 def _save_alignment(path: Path, result: TextSynthesis) -> None:
     """One panel per sentence: its attention (decoder steps x input symbols), titled with the sentence."""
-    ends = {True: "stopped by itself", False: "no stop: cut at the frame limit"}
-    titles = [
-        f"{i}: {_shorten(sentence)} ({ends[u.stopped]})"
-        for i, (sentence, u) in enumerate(zip(result.sentences, result.utterances, strict=True), start=1)
-    ]
-    _plots().save_alignments([u.attention for u in result.utterances], path, titles, ylabel="input symbol")
-
-
-def _shorten(sentence: str, limit: int = 40) -> str:
-    """The sentence on one line, cut to ``limit`` characters with ``...``."""
-    text = " ".join(sentence.split())
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+    _plots().save_synthesis_alignment(path, result)
 
 
 def _plots():

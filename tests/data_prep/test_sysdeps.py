@@ -62,3 +62,14 @@ def test_main_exit_codes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     assert sysdeps.main(["nosuch"]) == 1
     monkeypatch.setattr(sysdeps.shutil, "which", _which({"flite"}))
     assert sysdeps.main(["flite"]) == 0
+
+
+def test_default_set_has_the_corpora_and_the_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = []
+    monkeypatch.setattr(sysdeps, "ensure_debian_packages", lambda needs: asked.append(dict(needs)) or [])
+    assert sysdeps.main([]) == 0
+    packages = set(asked[0].values())
+    assert {"flite", "espeak-ng", "festival", "trans-de-en", "chromium", "chromium-driver"} <= packages
+    assert asked[0]["chromedriver"] == "chromium-driver" and asked[0]["chromium"] == "chromium"
+    assert sysdeps.main(["chromium-driver"]) == 0
+    assert asked[1] == {"chromedriver": "chromium-driver"}
