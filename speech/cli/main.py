@@ -75,6 +75,7 @@ def build_parser() -> ArgumentParser:
     from speech.cli import (
         average,
         config_cmd,
+        export,
         prepare,
         score,
         serve,
@@ -96,6 +97,7 @@ def build_parser() -> ArgumentParser:
     translate.add_parser(sub)
     score.add_parser(sub)
     average.add_parser(sub)
+    export.add_parser(sub)
     serve.add_parser(sub)
     config_cmd.add_parser(sub)
     return parser
