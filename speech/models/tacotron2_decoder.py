@@ -232,7 +232,8 @@ class Decoder(nn.Module):
         """
         B = memory.shape[0]
         device = memory.device
-        attention = MonotonicWindow(self.attention, *window) if window else self.attention
+        # a new module starts in training mode, where the window is transparent: follow the decoder's
+        attention = MonotonicWindow(self.attention, *window).train(self.training) if window else self.attention
         masks = [m.to(device, memory.dtype) for m in self.prenet.draw_masks(max_steps.cpu(), generators)]
         last_symbol = memory_mask.sum(dim=1) - 1  # (B,)
         limits = max_steps.to(device)

@@ -147,6 +147,23 @@ def test_batched_synthesis_equals_per_item_synthesis():
         assert together.mel[i, n:].abs().sum() == 0  # nothing past an item's own end
 
 
+def test_synthesis_keeps_attention_inside_the_monotonic_window():
+    """Every step attends only within [peak - 1, peak + 3] of the step before (the default window)."""
+    torch.manual_seed(0)
+    model = Tacotron2(TINY).eval()
+    tokens, tl, _, _ = batch(items=1, symbols=16)
+    _force_stop(model, -30.0)
+    cfg = InferenceConfig(max_frames_per_symbol=2, min_max_frames=1)
+    out = model.synthesize(tokens, tl, config=cfg)
+    weights = out.attention[0]  # (steps, symbols)
+    peaks = torch.cat([torch.zeros(1, dtype=torch.long), weights[:-1].argmax(-1)])  # before each step
+    positions = torch.arange(weights.shape[1])
+    outside = (positions[None] < peaks[:, None] - 1) | (positions[None] > peaks[:, None] + 3)
+    assert outside.any() and torch.all(weights[outside] == 0)
+    free = model.synthesize(tokens, tl, config=dataclasses.replace(cfg, window_backward=-1)).attention[0]
+    assert torch.any(free[outside[: free.shape[0]]] > 0)  # without the window, the same steps look further
+
+
 def test_prenet_dropout_stays_on_at_inference():
     model = Tacotron2(TINY).eval()
     tokens, tl, _, _ = batch(items=1)
