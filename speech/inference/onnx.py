@@ -18,7 +18,6 @@ draws them). No checkpoint is read: the tokenizer and every setting come from ``
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -345,6 +344,8 @@ class OnnxSynthesizer:
         }
         state["att_weights"][:, 0] = 1.0
         state["att_cumulative"] = state["att_weights"].copy()
+        from speech.models.tacotron2_decoder import _logit  # sigmoid(x) > p exactly when x > logit(p)
+
         threshold = _logit(config.stop_threshold)
         last_symbol = token_lengths - 1
         steps, stopped, done = max_steps.copy(), np.zeros(B, bool), np.zeros(B, bool)
@@ -402,31 +403,14 @@ class OnnxSynthesizer:
 
 
 def _prenet_masks(model: dict[str, Any], steps: np.ndarray, seed: int) -> list[np.ndarray]:
-    """Per-item prenet dropout masks, item i from ``torch.Generator`` seeded ``seed + i``.
+    """Per-item prenet dropout masks, item i from ``torch.Generator`` seeded ``seed + i``: PyTorch's draws."""
+    from speech.models.tacotron2_decoder import draw_prenet_masks
 
-    The draws of :meth:`Prenet.draw_masks <speech.models.tacotron2_decoder.Prenet.draw_masks>`
-    (same order, same streams), so the runner's frames equal PyTorch's.
-    """
-    p = model["prenet_dropout"]
     generators = [torch.Generator().manual_seed(seed + i) for i in range(len(steps))]
-    total = int(steps.max())
-    masks = []
-    for dim in model["prenet_dims"]:
-        rows = []
-        for n, g in zip(steps.tolist(), generators, strict=True):
-            drawn = torch.bernoulli(torch.full((n, dim), 1.0 - p), generator=g)
-            rows.append(torch.cat([drawn, torch.ones(total - n, dim)]))
-        masks.append((torch.stack(rows) / (1.0 - p)).numpy())
-    return masks
-
-
-def _logit(p: float) -> float:
-    """``log(p / (1 - p))``: ``sigmoid(x) > p`` exactly when ``x > logit(p)``."""
-    if p <= 0.0:
-        return -math.inf
-    if p >= 1.0:
-        return math.inf
-    return math.log(p / (1.0 - p))
+    masks = draw_prenet_masks(
+        list(model["prenet_dims"]), model["prenet_dropout"], torch.from_numpy(steps), generators
+    )
+    return [m.numpy() for m in masks]
 
 
 __all__ = ["OnnxRecognizer", "OnnxResult", "OnnxSynthesizer", "OnnxUtterance", "OnnxVocoder", "read_manifest"]

@@ -66,22 +66,30 @@ class Prenet(nn.Module):
         return x
 
     def draw_masks(self, steps: torch.Tensor, generators: list[torch.Generator]) -> list[torch.Tensor]:
-        """Per-item dropout masks for up to ``steps[b]`` steps, item b from ``generators[b]``.
+        """Per-item dropout masks for up to ``steps[b]`` steps (see :func:`draw_prenet_masks`)."""
+        return draw_prenet_masks(
+            [layer.out_features for layer in self.layers], self.dropout, steps, generators
+        )
 
-        Returns:
-            One (B, max steps, dim) mask per layer (CPU), already scaled by ``1 / (1 - dropout)``;
-            rows past an item's steps are ones.
-        """
-        total = int(steps.max())
-        masks = []
-        for layer in self.layers:
-            dim = layer.out_features
-            rows = []
-            for n, g in zip(steps.tolist(), generators, strict=True):
-                drawn = torch.bernoulli(torch.full((n, dim), 1.0 - self.dropout), generator=g)
-                rows.append(torch.cat([drawn, torch.ones(total - n, dim)]))
-            masks.append(torch.stack(rows) / (1.0 - self.dropout))
-        return masks
+
+def draw_prenet_masks(
+    dims: list[int], dropout: float, steps: torch.Tensor, generators: list[torch.Generator]
+) -> list[torch.Tensor]:
+    """Per-item prenet dropout masks for up to ``steps[b]`` steps, item b from ``generators[b]``.
+
+    Returns:
+        One (B, max steps, dim) mask per layer (CPU), already scaled by ``1 / (1 - dropout)``;
+        rows past an item's steps are ones.
+    """
+    total = int(steps.max())
+    masks = []
+    for dim in dims:
+        rows = []
+        for n, g in zip(steps.tolist(), generators, strict=True):
+            drawn = torch.bernoulli(torch.full((n, dim), 1.0 - dropout), generator=g)
+            rows.append(torch.cat([drawn, torch.ones(total - n, dim)]))
+        masks.append(torch.stack(rows) / (1.0 - dropout))
+    return masks
 
 
 class Decoder(nn.Module):
@@ -233,7 +241,9 @@ class Decoder(nn.Module):
         B = memory.shape[0]
         device = memory.device
         # a new module starts in training mode, where the window is transparent: follow the decoder's
-        attention = MonotonicWindow(self.attention, *window).train(self.training) if window else self.attention
+        attention = (
+            MonotonicWindow(self.attention, *window).train(self.training) if window else self.attention
+        )
         masks = [m.to(device, memory.dtype) for m in self.prenet.draw_masks(max_steps.cpu(), generators)]
         last_symbol = memory_mask.sum(dim=1) - 1  # (B,)
         limits = max_steps.to(device)
