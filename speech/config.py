@@ -442,6 +442,36 @@ def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
+def load_config_yaml(path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A config file's mapping, with its ``base:`` file (relative to it) underneath.
+
+    A config may start from another: ``base: train.yaml`` takes that file's settings, and this
+    file's own keys replace them section by section (mappings merge, other values replace).
+    Bases may chain; a cycle is a one-line ConfigError.
+    """
+    path = Path(path)
+    data = load_yaml(path)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base:
+        raise ConfigError(f"{path}: 'base' must be the path of another config file")
+    base_path = path.parent / base
+    if base_path.resolve() in _seen or base_path.resolve() == path.resolve():
+        raise ConfigError(f"{path}: 'base' makes a cycle ({base})")
+    merged = load_config_yaml(base_path, (*_seen, path.resolve()))
+    _merge(merged, data)
+    return merged
+
+
+def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply ``a.b.c=value`` overrides (value parsed as YAML) to a nested dict, in place."""
     for item in overrides:

@@ -69,9 +69,9 @@ def config_values(
     Raises:
         ConfigError: The file is missing or invalid, or a key names nothing in it.
     """
-    from speech.config import apply_overrides, from_dict, load_yaml, to_dict
+    from speech.config import apply_overrides, from_dict, load_config_yaml, to_dict
 
-    data = apply_overrides(load_yaml(path), list(overrides or []))
+    data = apply_overrides(load_config_yaml(path), list(overrides or []))
     if task is not None:
         from speech.tasks import task_classes
 

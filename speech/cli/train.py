@@ -40,6 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="CKPT",
         help="asr and st: initialise the encoder from this ASR checkpoint (sets init.encoder_from)",
     )
+    p.add_argument(
+        "--init-from",
+        metavar="CKPT",
+        help="asr and st: start from this checkpoint's weights (same task, tokenizer and model sizes) "
+        "with a fresh optimiser, LR schedule and step count, to fine-tune it, e.g. with "
+        "loss.criterion=mwer (sets init.model_from)",
+    )
     add_set_option(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
@@ -82,7 +89,14 @@ def run(args: argparse.Namespace) -> int:
     if args.quiet:
         overrides.append("trainer.progress_bar=false")
     try:
-        out = train(args.task, args.config, args.exp_dir, overrides, init_encoder_from=args.init_encoder_from)
+        out = train(
+            args.task,
+            args.config,
+            args.exp_dir,
+            overrides,
+            init_encoder_from=args.init_encoder_from,
+            init_from=args.init_from,
+        )
     except TrainingInterruptedError as e:
         print(f"speech train: {e}", file=sys.stderr)
         return e.exit_code

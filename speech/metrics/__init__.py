@@ -10,6 +10,7 @@ from speech.metrics.text import (
     paired,
     read_id_text,
     scores_from_translation_stats,
+    sentence_costs,
     translation_scores,
     translation_stats,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "paired",
     "read_id_text",
     "scores_from_translation_stats",
+    "sentence_costs",
     "translation_scores",
     "translation_stats",
 ]

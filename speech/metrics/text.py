@@ -83,6 +83,45 @@ def translation_scores(references: Sequence[str], hypotheses: Sequence[str]) -> 
     )
 
 
+#: The sentence costs of minimum risk training: word errors (MWER), or 1 - sentence BLEU or chrF / 100.
+SENTENCE_COSTS = ("errors", "bleu", "chrf")
+
+
+def sentence_costs(references: Sequence[str], hypotheses: Sequence[str], kind: str) -> list[float]:
+    """One cost per (reference, hypothesis) pair, lower is better: what sequence training minimises.
+
+    Args:
+        references: Reference sentences.
+        hypotheses: Hypotheses, one per reference.
+        kind: ``"errors"``: word errors (substitutions, deletions and insertions; jiwer), the
+            cost of minimum word error rate training; ``"bleu"``: 1 - sacrebleu's smoothed
+            sentence BLEU / 100 (exponential smoothing, effective order); ``"chrf"``:
+            1 - sentence chrF / 100.
+
+    Raises:
+        ValueError: Unknown ``kind`` or sequences of different lengths.
+    """
+    if len(references) != len(hypotheses):
+        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    if kind == "errors":
+        return [float(_word_errors(r, h)) for r, h in zip(references, hypotheses, strict=True)]
+    if kind == "bleu":
+        metric = sacrebleu.metrics.BLEU(effective_order=True)
+    elif kind == "chrf":
+        metric = sacrebleu.metrics.CHRF()
+    else:
+        raise ValueError(f"unknown sentence cost {kind!r} (known: {', '.join(SENTENCE_COSTS)})")
+    pairs = zip(references, hypotheses, strict=True)
+    return [max(0.0, 1.0 - metric.sentence_score(h, [r]).score / 100) for r, h in pairs]
+
+
+def _word_errors(reference: str, hypothesis: str) -> int:
+    if not reference.split():  # jiwer refuses an empty reference: every hypothesis word is inserted
+        return len(hypothesis.split())
+    out = jiwer.process_words(reference, hypothesis)
+    return out.substitutions + out.deletions + out.insertions
+
+
 def translation_stats(references: Sequence[str], hypotheses: Sequence[str]) -> list[float]:
     """Sufficient statistics of :func:`translation_scores`: sums over sentences, so they add up.
 

@@ -188,6 +188,18 @@ class SpeechToText(nn.Module):
             sampling_probability: Scheduled-sampling probability.
         """
         enc = self.listener(features, feature_lengths)
+        return self.loss(enc, targets, target_lengths, source, source_lengths, sampling_probability)
+
+    def loss(
+        self,
+        enc: ListenerOutput,
+        targets: torch.Tensor,
+        target_lengths: torch.Tensor,
+        source: torch.Tensor | None = None,
+        source_lengths: torch.Tensor | None = None,
+        sampling_probability: float = 0.0,
+    ) -> S2TLoss:
+        """Like :meth:`forward`, from the listener's output (sequence training shares it)."""
         att_loss, attention = self._attention_loss(enc, targets, target_lengths, sampling_probability)
         if self.config.ctc_tokens == "target":
             source, source_lengths = targets, target_lengths
@@ -222,6 +234,68 @@ class SpeechToText(nn.Module):
             label_smoothing=c.label_smoothing,
         )
         return loss, out.attention
+
+    def sequence_log_probs(
+        self, enc: ListenerOutput, rows: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor
+    ) -> torch.Tensor:
+        """Teacher-forced log-probability of whole hypotheses, gradients flowing (sequence training).
+
+        Args:
+            enc: The listener's output for B utterances.
+            rows: Which utterance each hypothesis belongs to, shape (M,).
+            tokens: Hypothesis token ids without bos/eos, padded with ``pad_id``, shape (M, U).
+            lengths: Tokens per hypothesis, shape (M,).
+
+        Returns:
+            ``log P(y_1 .. y_U, eos | x)`` per hypothesis, shape (M,), in fp32, with the tokens the
+            speller never emits excluded as in the search, so that it equals the search's
+            speller score of the hypothesis.
+        """
+        c = self.config
+        M = tokens.shape[0]
+        inputs = torch.cat([tokens.new_full((M, 1), c.bos_id), tokens], dim=1)  # (M, U + 1)
+        outputs = torch.cat([tokens, tokens.new_full((M, 1), c.pad_id)], dim=1)
+        outputs[torch.arange(M, device=tokens.device), lengths] = c.eos_id
+        logits = self.speller(enc.memory[rows], enc.memory_lengths[rows], inputs).logits.float()
+        if self.speller.never_emit:  # the distribution the search draws from (Speller.score)
+            logits = logits.index_fill(2, self.speller.never_emit_ids, float("-inf"))
+        log_probs = F.log_softmax(logits, dim=-1).gather(2, outputs[..., None])[..., 0]
+        return log_probs.masked_fill(outputs == c.pad_id, 0.0).sum(dim=1)
+
+    @torch.no_grad()
+    def sample(
+        self, enc: ListenerOutput, n: int, generator: torch.Generator, search: SearchConfig | None = None
+    ) -> list[list[list[int]]]:
+        """``n`` hypotheses per utterance drawn token by token from the speller (ancestral sampling).
+
+        The same generator state gives the same samples. Tokens the speller never emits are
+        never drawn; a sample that reaches the search's length limit ends there.
+
+        Returns:
+            Per utterance, ``n`` token lists (without bos/eos).
+        """
+        search = search or SearchConfig()
+        c, B = self.config, enc.memory.shape[0]
+        rows = torch.arange(B, device=enc.memory.device).repeat_interleave(n)  # (B n,)
+        max_len, _ = search.length_limits(enc.memory_lengths.tolist())
+        limit = torch.tensor(max_len, device=rows.device)[rows]
+        state = self.speller.init_state(enc.memory, enc.memory_lengths).select(rows)
+        last = torch.full_like(rows, c.bos_id)
+        out = torch.full((B * n, max(max_len)), c.eos_id, dtype=torch.long, device=rows.device)
+        ended = torch.zeros_like(rows, dtype=torch.bool)
+        for step in range(max(max_len)):
+            log_probs, state = self.speller.score(last, state)
+            drawn = torch.multinomial(log_probs.exp(), 1, generator=generator)[:, 0]
+            running = ~ended & (step < limit)
+            out[:, step] = torch.where(running, drawn, c.eos_id)
+            ended |= drawn == c.eos_id
+            if bool((ended | (step + 1 >= limit)).all()):
+                break
+            last = drawn
+        samples = []
+        for seq in out.tolist():
+            samples.append(seq[: seq.index(c.eos_id)] if c.eos_id in seq else seq)
+        return [samples[b * n : (b + 1) * n] for b in range(B)]
 
     def ctc_log_probs(
         self, features: torch.Tensor, feature_lengths: torch.Tensor

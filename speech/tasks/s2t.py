@@ -22,7 +22,7 @@ from typing import ClassVar, NamedTuple
 import jiwer
 import torch
 
-from speech.config import check_non_negative, check_nonempty, check_probability, check_range
+from speech.config import check_non_negative, check_nonempty, check_probability, check_range, field_error
 from speech.data import Batch, Collate, SpeechDataset, read_manifest
 from speech.decoding import SearchConfig
 from speech.errors import ConfigError
@@ -50,6 +50,7 @@ from speech.tasks.common import (
     cmvn_to_dict,
     training_front_end,
 )
+from speech.tasks.risk import LossConfig, sequence_risk
 from speech.text import Tokenizer, load_tokenizer, tokenizer_to_dict
 
 
@@ -166,12 +167,19 @@ class InitConfig:
     Attributes:
         encoder_from: ASR checkpoint whose listener (and, when it predicts the same tokens, CTC
             head) initialises the encoder; None trains from scratch.
+        model_from: Checkpoint of the same task whose whole model (weights only: the optimiser,
+            its LR schedule and the step start afresh) initialises this one, to fine-tune it,
+            e.g. with ``loss.criterion=mwer``. Its tokenizer and model sizes must be this
+            config's (``speech train --init-from``).
     """
 
     encoder_from: str | None = None
+    model_from: str | None = None
 
     def __post_init__(self) -> None:
-        check_nonempty(self, "encoder_from")
+        check_nonempty(self, "encoder_from", "model_from")
+        if self.encoder_from and self.model_from:
+            raise field_error(self, "model_from", "give init.encoder_from or init.model_from, not both")
 
 
 def _search() -> SearchConfig:
@@ -192,6 +200,7 @@ class S2TTrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     scheduled_sampling: ScheduledSampling = field(default_factory=ScheduledSampling)
+    loss: LossConfig = field(default_factory=LossConfig)
     search: SearchConfig = field(default_factory=_search)
 
     def inputs(self) -> list[str | None]:
@@ -204,6 +213,7 @@ class S2TTrainConfig:
             d.source_tokenizer_file,
             d.cmvn,
             self.init.encoder_from,
+            self.init.model_from,
         ]
 
 
@@ -277,6 +287,9 @@ class S2TTask(BucketedTask):
         if config.init.encoder_from and not resume:
             init = init_encoder(task, config.init.encoder_from)
             print(f"encoder initialised from {config.init.encoder_from}: {init.summary()}")
+        if config.init.model_from and not resume:
+            note = init_model(task, config.init.model_from)
+            print(f"model initialised from {config.init.model_from}" + (f" ({note})" if note else ""))
         return task
 
     # Shared -----------------------------------------------------------------------------------
@@ -309,13 +322,28 @@ class S2TTask(BucketedTask):
         p = self.config.scheduled_sampling.at(self.global_step) if stage == "train" else 0.0
         targets, target_lengths = self._targets(batch)
         source = (batch.text, batch.text_lengths) if self.source_tokenizer is not None else (None, None)
-        out = self.model(feats, frame_lengths, targets, target_lengths, *source, sampling_probability=p)
+        enc = self.model.listener(feats, frame_lengths)
+        out = self.model.loss(enc, targets, target_lengths, *source, sampling_probability=p)
         B, sync = len(batch), stage != "train"
+        if stage == "train" and self.config.loss.criterion != "ce":
+            out = self._with_risk(out, enc, targets, target_lengths)
         self.log(f"{stage}/loss", out.loss, batch_size=B, prog_bar=True, sync_dist=sync)
         self.log(f"{stage}/attention_loss", out.attention_loss, batch_size=B, sync_dist=sync)
         if self.model.ctc is not None:
             self.log(f"{stage}/ctc_loss", out.ctc_loss, batch_size=B, sync_dist=sync)
         return out, feats, frame_lengths
+
+    def _with_risk(self, out, enc, targets: torch.Tensor, target_lengths: torch.Tensor):
+        """``λ CE + (1 - λ) risk`` (:mod:`speech.tasks.risk`); the risk and expected cost are logged."""
+        c = self.config
+        refs = [self.tokenizer.decode(targets[i, : target_lengths[i]].tolist()) for i in range(len(targets))]
+        seed = c.trainer.seed * 1_000_003 + self.global_step * 1009 + self.global_rank
+        risk = sequence_risk(self.model, enc, refs, self.tokenizer.decode, c.loss, c.search, seed)
+        B, w = len(refs), c.loss.ce_weight
+        self.log("train/risk", risk.risk, batch_size=B)
+        self.log("train/expected_cost", risk.expected_cost, batch_size=B, prog_bar=True)
+        self.log("train/mean_cost", risk.mean_cost, batch_size=B)
+        return out._replace(loss=w * out.loss + (1 - w) * risk.risk)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         """Joint CTC-attention loss of one batch."""
@@ -411,6 +439,31 @@ def asr_stats(refs: list[str], hyps: list[str]) -> tuple[int, int, int, int]:
 
 
 _STAT_FUNCTIONS = {"asr": asr_stats, "st": translation_stats}
+
+
+def init_model(task: S2TTask, path: str) -> str:
+    """Load a checkpoint's whole model (weights only) into ``task``, to fine-tune it.
+
+    Returns:
+        A note for the log ("" when there is nothing to say).
+
+    Raises:
+        SpeechError: Another task, another tokenizer, or weights that do not fit this config's model.
+    """
+    meta = CheckpointMeta(path, task.config.task)
+    info = meta.info
+    if info.tokenizer != tokenizer_to_dict(task.tokenizer):
+        raise ConfigError(f"{path}: its tokenizer differs from {task.config.data.target_tokenizer_file}")
+    if info.features != task.config.features:
+        raise ConfigError(f"{path}: the model's features differ from this config's 'features'")
+    meta.load_weights(task.model, "model")
+    cmvn = meta.cmvn(task.config.features.n_mels)
+    if not (
+        torch.allclose(task.cmvn.mean.cpu(), cmvn.mean, atol=1e-4)
+        and torch.allclose(task.cmvn.std.cpu(), cmvn.std, atol=1e-4)
+    ):
+        return "the model was trained with other CMVN statistics"
+    return ""
 
 
 class EncoderInit(NamedTuple):

@@ -26,7 +26,7 @@ import yaml
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from speech.checkpoint import load_checkpoint, time_cap_warning
-from speech.config import _show, apply_overrides, from_dict, load_yaml, save_yaml, to_dict
+from speech.config import _show, apply_overrides, from_dict, load_config_yaml, load_yaml, save_yaml, to_dict
 from speech.errors import ConfigError, SpeechError
 from speech.io import check_output_dir
 from speech.tasks import TASKS, task_classes
@@ -79,7 +79,7 @@ class _Run(NamedTuple):
 
 def load_config(cls, config_path: str | os.PathLike | None, overrides: list[str]):
     """Config dataclass ``cls`` from a YAML file plus ``key.sub=value`` overrides."""
-    data = load_yaml(config_path) if config_path else {}
+    data = load_config_yaml(config_path) if config_path else {}
     apply_overrides(data, overrides)
     return from_dict(cls, data, str(config_path or "config"))
 
@@ -90,6 +90,7 @@ def train(
     exp_dir: str | os.PathLike,
     overrides: list[str] = (),
     init_encoder_from: str | os.PathLike | None = None,
+    init_from: str | os.PathLike | None = None,
 ) -> Path:
     """Train (or resume) a model of ``task``; returns the exported ``exp_dir/model.ckpt``.
 
@@ -104,6 +105,8 @@ def train(
         overrides: ``key.sub=value`` overrides.
         init_encoder_from: ASR checkpoint for a speech-to-text model's encoder; overrides
             ``init.encoder_from``.
+        init_from: Checkpoint of the same task whose weights (not its optimiser state) start a
+            fine-tune; overrides ``init.model_from``.
 
     Raises:
         SpeechError: An unknown task, a bad config or input, or an option the task does not take.
@@ -116,6 +119,11 @@ def train(
         if not hasattr(config, "init"):
             raise ConfigError(f"--init-encoder-from applies to speech-to-text models (asr, st), not {task}")
         config.init.encoder_from = str(init_encoder_from)
+    if init_from is not None:
+        if not hasattr(config, "init"):
+            raise ConfigError(f"--init-from applies to speech-to-text models (asr, st), not {task}")
+        config.init.model_from = str(init_from)
+        config.init.__post_init__()  # the two initialisations exclude each other
     _check_inputs(*config.inputs())
     return _train(
         config, exp_dir, task, lambda run: task_class.from_config(config, resume=run.resume is not None)
