@@ -123,13 +123,15 @@ cmvn_stage() {
 
 # train_stage N TASK INPUT... -- ARG...: stage N "train", resumable: `speech train TASK --config
 # $config --exp-dir $exp_dir ARG... $TRAIN_OPTS`; its inputs are the config and INPUT..., its
-# outputs the experiment's checkpoints, logs (tb, csv), config.yaml and model.ckpt.
+# outputs the experiment's checkpoints, logs (tb, csv), config.yaml and model.ckpt. With INIT_FROM
+# set (asr, st), training fine-tunes that checkpoint (`--init-from`: its weights, a fresh optimiser).
 train_stage() {
-  local number="$1" task="$2" inputs=()
+  local number="$1" task="$2" inputs=() init=()
   shift 2
   while [[ "$1" != -- ]]; do inputs+=("$1"); shift; done
   shift
-  run_stage "$number" "train" --resumable --inputs "$config" "${inputs[@]}" \
+  [[ -z "${INIT_FROM:-}" ]] || init=(--init-from "$INIT_FROM")
+  run_stage "$number" "train" --resumable --inputs "$config" "${inputs[@]}" "${init[@]:1}" \
     --outputs "$exp_dir/checkpoints" "$exp_dir/tb" "$exp_dir/csv" "$exp_dir/config.yaml" "$exp_dir/model.ckpt" -- \
-    speech train "$task" --config "$config" --exp-dir "$exp_dir" "$@" "${train_opts[@]}"
+    speech train "$task" --config "$config" --exp-dir "$exp_dir" "${init[@]}" "$@" "${train_opts[@]}"
 }

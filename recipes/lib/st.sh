@@ -44,6 +44,7 @@ st_stages() {
 
   local model="${ASR_MODEL-}" init=() target=()
   [[ -n "${ASR_MODEL+set}" || ! -f "$asr_model" ]] || model="$asr_model"
+  [[ -z "${INIT_FROM:-}" ]] || model=""  # a fine-tune starts from the whole ST model instead
   [[ -z "$model" ]] || init=(--init-encoder-from "$model")
   [[ -z "$target_lang" ]] || target=(data.target_lang="$target_lang")
   train_stage 2 st "$manifests/train.jsonl" "$manifests/dev.jsonl" "$src_tok" "$tgt_tok" "$data/cmvn.json" \

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from speech.errors import SpeechError
+from speech.io import child_path
 
 AudioInput = str | os.PathLike | torch.Tensor
 
@@ -76,15 +77,27 @@ class _Graphs:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.sessions = {
-            name: ort.InferenceSession(
-                str(Path(folder) / entry["file"]), options, providers=["CPUExecutionProvider"]
-            )
-            for name, entry in manifest["files"].items()
-        }
-        self.outputs = {
-            name: [o["name"] for o in entry["outputs"]] for name, entry in manifest["files"].items()
-        }
+        where = Path(folder) / "manifest.json"
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("outputs"), list)
+            for e in files.values()
+        ):
+            raise SpeechError(f"{where}: 'files' must map each graph to its 'file' and 'outputs'")
+        self.sessions, self.outputs = {}, {}
+        for name, entry in files.items():
+            # a graph's file is a name inside the folder, never a path the manifest points elsewhere
+            path = child_path(folder, entry["file"], what=f"{where}: graph file")
+            try:
+                self.sessions[name] = ort.InferenceSession(
+                    str(path), options, providers=["CPUExecutionProvider"]
+                )
+                self.outputs[name] = [o["name"] for o in entry["outputs"]]
+            except (TypeError, KeyError):
+                raise SpeechError(f"{where}: graph '{name}' has malformed 'outputs'") from None
+            except Exception as e:  # onnxruntime raises its own classes for a missing or bad graph
+                first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+                raise SpeechError(f"{path}: cannot load the ONNX graph ({first})") from None
 
     def run(self, name: str, **inputs: np.ndarray) -> dict[str, np.ndarray]:
         """Run graph ``name``; returns its outputs by name."""

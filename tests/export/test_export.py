@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from speech.cli.main import main
+from speech.errors import SpeechError
 from speech.export import export_model
 from speech.export.graph import FORMATS
 from speech.inference import NeuralVocoder, Synthesizer, Transcriber, Translator
@@ -175,3 +176,26 @@ def test_cli_exports_and_refuses_bad_input_in_one_line(checkpoints, tmp_path, ca
         == 0
     )
     assert sorted(p.name for p in out.iterdir()) == ["decoder_step.pt", "encoder.pt", "manifest.json"]
+
+
+def test_a_crafted_manifest_cannot_point_outside_the_export_folder(checkpoints, tmp_path):
+    folder = tmp_path / "asr"
+    export_model(checkpoints["asr"], folder, "onnx")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    outside = tmp_path / "elsewhere.onnx"
+    (folder / "encoder.onnx").rename(outside)  # a real graph, but outside the folder
+    for name, message in (
+        ("../elsewhere.onnx", "holds a path separator"),
+        (str(outside), "holds a path separator"),
+        ("..", "names a folder"),
+        ("encoder.onnx", "cannot load the ONNX graph"),  # inside, but missing
+    ):
+        manifest["files"]["encoder"]["file"] = name
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(SpeechError, match=message) as error:
+            OnnxRecognizer(folder)
+        assert "\n" not in str(error.value)
+    manifest["files"] = {"encoder": {"file": "encoder.onnx"}}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(SpeechError, match="'files' must map each graph"):
+        OnnxRecognizer(folder)

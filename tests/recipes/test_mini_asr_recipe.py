@@ -27,6 +27,21 @@ def test_all_stages_then_rerun_skips(tmp_path):
     assert again.stdout.count("up to date, skipped") == 10
     only_score = run(tmp_path, "--stage", "4", "--stop-stage", "4")
     assert only_score.returncode == 0 and "stage 0" not in only_score.stdout
+    # The optional sequence training: stage 2 fine-tunes the model with MWER, stages 3-4 score it.
+    tuned = run_recipe(
+        "mini/asr",
+        "--stage",
+        "2",
+        exp_dir=tmp_path / "exp_mwer",
+        DATA_DIR=str(tmp_path / "data"),
+        CORPUS_OPTS=CORPUS_OPTS,
+        INIT_FROM=str(exp / "model.ckpt"),
+        TRAIN_OPTS="loss.criterion=mwer loss.nbest=2",
+    )
+    assert tuned.returncode == 0, tuned.stdout[-2000:] + tuned.stderr[-3000:]
+    assert f"model initialised from {exp / 'model.ckpt'}" in tuned.stdout
+    assert "| test | 2 |" in (tmp_path / "exp_mwer" / "RESULTS.md").read_text()
+    assert "criterion: mwer" in (tmp_path / "exp_mwer" / "config.yaml").read_text()
 
 
 def test_bad_options(tmp_path):

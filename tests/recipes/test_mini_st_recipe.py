@@ -35,6 +35,19 @@ def test_all_stages_from_scratch_then_rerun_skips(tmp_path):
     again = run(tmp_path)
     assert again.returncode == 0
     assert again.stdout.count("up to date, skipped") == 6  # 0, 1 (target tokenizer), 2, 3 (dev, test), 4
+    # The optional sequence training: minimum risk (sentence BLEU) from the trained model.
+    model = tmp_path / "exp" / "model.ckpt"
+    tuned = run(
+        tmp_path,
+        "--stage",
+        "2",
+        exp="exp_mrt",
+        INIT_FROM=str(model),
+        TRAIN_OPTS="loss.criterion=mrt loss.nbest=2",
+    )
+    assert tuned.returncode == 0, tuned.stdout[-2000:] + tuned.stderr[-3000:]
+    assert f"model initialised from {model}" in tuned.stdout and "encoder initialised" not in tuned.stdout
+    check_results(tmp_path / "exp_mrt")
 
 
 @pytest.mark.slow
