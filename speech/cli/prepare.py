@@ -48,6 +48,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_output_options(cmvn, json_help="print the result as one JSON object")
     cmvn.set_defaults(func=run_cmvn)
 
+    shard = targets.add_parser("shard", help="write a manifest's utterances into tar shards for training")
+    shard.add_argument("--manifest", required=True, help="manifest to shard (JSONL)")
+    shard.add_argument("--out-dir", required=True, help="shard folder to write (missing or empty)")
+    shard.add_argument("--shard-size", type=positive_int, default=1000, help="utterances per shard at most")
+    shard.add_argument(
+        "--max-shard-bytes", type=positive_int, default=None, help="also start a new shard before this size"
+    )
+    shard.add_argument("--force", action="store_true", help="replace an existing shard folder")
+    add_output_options(shard, json_help="print the result as one JSON object")
+    shard.set_defaults(func=run_shard)
+
 
 def run_tokenizer(args: argparse.Namespace) -> int:
     """Train and save a tokenizer."""
@@ -98,4 +109,28 @@ def run_cmvn(args: argparse.Namespace) -> int:
         print(json.dumps({"out": str(args.out), "frames": stats.count, "n_mels": stats.mean.numel()}))
     else:
         print(f"{args.out}: statistics of {stats.count} frames")
+    return 0
+
+
+def run_shard(args: argparse.Namespace) -> int:
+    """Write tar shards, ``shards.json`` and ``utterances.jsonl`` (see :mod:`speech.data.shards`)."""
+    from speech.data import write_shards
+
+    summary = write_shards(args.manifest, args.out_dir, args.shard_size, args.max_shard_bytes, args.force)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "out_dir": str(args.out_dir),
+                    "shards": len(summary.shards),
+                    "utterances": summary.utterances,
+                    "duration": summary.duration,
+                }
+            )
+        )
+    else:
+        hours = summary.duration / 3600
+        print(
+            f"{args.out_dir}: {summary.utterances} utterances ({hours:.2f} h) in {len(summary.shards)} shards"
+        )
     return 0

@@ -111,7 +111,19 @@ class SpeechDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> Sample:
         utt = self.utterances[index]
-        sample = Sample(id=utt.id, waveform=load(utt.audio, self.sample_rate))
+        return self.sample(utt, load(utt.audio, self.sample_rate))
+
+    def sample(self, utt: Utterance, waveform: torch.Tensor) -> Sample:
+        """The :class:`Sample` of one utterance whose audio is already loaded (shards read it from a tar).
+
+        Args:
+            utt: The manifest entry (its ``audio`` is not read).
+            waveform: Its mono waveform at ``sample_rate``, shape (T,).
+
+        Raises:
+            ValueError: The utterance lacks a field this dataset encodes.
+        """
+        sample = Sample(id=utt.id, waveform=waveform)
         if self.text_tokenizer is not None:
             sample.text = _encode(self.text_tokenizer, utt.text, self.text_transform)
         if self.translation_tokenizer is not None:

@@ -1,7 +1,8 @@
 """Pieces every task shares: optimiser and LR schedule, trainer construction, data loaders.
 
 :class:`BucketedTask` is the base of the ASR, ST and TTS modules: AdamW with warm-up and
-decay, length-bucketed loaders over JSONL manifests, and the buckets reshuffled every epoch.
+decay, length-bucketed loaders over JSONL manifests or tar shard folders (``speech prepare shard``), and
+the buckets reshuffled every epoch.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch.utils.data import DataLoader
 
 from speech.config import check_non_negative, check_nonempty, check_positive
-from speech.data import Collate, LengthBucketSampler, SpeechDataset, Utterance, read_manifest
+from speech.data import (
+    Collate,
+    LengthBucketSampler,
+    ShardDataset,
+    SpeechDataset,
+    Utterance,
+    is_shard_folder,
+    read_utterances,
+)
 from speech.errors import ConfigError, SpeechError
 from speech.features import CMVNStats, GlobalCMVN, LogMel, LogMelConfig
 from speech.kernels import use_inference_kernels
@@ -31,13 +40,14 @@ class ManifestDataConfig:
     """Where a task's data is and how it is batched: the fields every task on manifests shares.
 
     Attributes:
-        train: Training manifest.
-        dev: Validation manifest.
+        train: Training manifest (JSONL), or a shard folder written by ``speech prepare shard`` (or
+            its ``shards.json``), whose tar shards are streamed (:class:`~speech.data.ShardDataset`).
+        dev: Validation manifest, or a shard folder.
         cmvn: Feature statistics file (``speech prepare cmvn``); None skips normalisation.
         max_seconds: Padded audio per batch, in seconds.
         max_batch_size: Cap on utterances per batch.
         max_duration: Training utterances longer than this (s) are skipped.
-        num_workers: DataLoader worker processes.
+        num_workers: DataLoader worker processes (with shards, each rank needs this many shards at least).
     """
 
     train: str = "data/train.jsonl"
@@ -332,8 +342,23 @@ def bucketed_loader(
     )
 
 
+def sharded_loader(dataset: ShardDataset, collate: Collate, num_workers: int = 0) -> DataLoader:
+    """A DataLoader over the batches of a :class:`~speech.data.ShardDataset` (``batch_size=None``).
+
+    Its workers are started again every epoch (not persistent): each takes a copy of the dataset,
+    and so of the epoch that :func:`position_loader` selected, when the epoch's iteration starts.
+    """
+    return ResumableLoader(
+        dataset,
+        batch_size=None,
+        collate_fn=collate,
+        num_workers=num_workers,
+        generator=torch.Generator().manual_seed(dataset.seed),
+    )
+
+
 class ResumableLoader(DataLoader):
-    """A DataLoader over a :class:`LengthBucketSampler` that can start an epoch at any batch.
+    """A DataLoader that can start an epoch at any batch: over a :class:`LengthBucketSampler` or shards.
 
     :func:`position_loader` sets the epoch and the batches to skip from the trainer's restored
     progress, before Lightning iterates. The ``state_dict`` / ``load_state_dict`` pair marks the
@@ -341,23 +366,33 @@ class ResumableLoader(DataLoader):
     """
 
     def state_dict(self) -> dict[str, int]:
-        """The epoch and skip the sampler was last set to."""
-        return {"epoch": self.batch_sampler.epoch, "skip": self.batch_sampler.skip}
+        """The epoch and skip the sampler (or sharded dataset) was last set to."""
+        source = _position_source(self)
+        return {"epoch": source.epoch, "skip": source.skip}
 
     def load_state_dict(self, state_dict: dict[str, int]) -> None:
         """Nothing to do: :func:`position_loader` derives the position from the trainer's progress."""
 
 
-def position_loader(loader: DataLoader, epoch: int, skip: int = 0) -> None:
-    """Select the epoch (and batches to skip) of a bucketed loader, and reseed its generator.
+def _position_source(loader: DataLoader) -> LengthBucketSampler | ShardDataset | None:
+    """What holds a loader's epoch and skip: its bucket sampler, or its sharded dataset."""
+    for source in (getattr(loader, "batch_sampler", None), getattr(loader, "dataset", None)):
+        if callable(getattr(source, "set_position", None)):
+            return source
+    return None
 
-    Lightning calls ``set_epoch`` only on a loader's ``sampler``, never on its ``batch_sampler``.
+
+def position_loader(loader: DataLoader, epoch: int, skip: int = 0) -> None:
+    """Select the epoch (and batches to skip) of a bucketed or sharded loader, and reseed its generator.
+
+    Lightning calls ``set_epoch`` only on a loader's ``sampler``, never on its ``batch_sampler``
+    (and a sharded loader has neither).
     """
-    batch_sampler = getattr(loader, "batch_sampler", None)
-    if callable(getattr(batch_sampler, "set_position", None)):
-        batch_sampler.set_position(epoch, skip)
+    source = _position_source(loader)
+    if source is not None:
+        source.set_position(epoch, skip)
     if loader.generator is not None:
-        loader.generator.manual_seed(getattr(batch_sampler, "seed", 0) + epoch)
+        loader.generator.manual_seed(getattr(source, "seed", 0) + epoch)
 
 
 def trainer_position(trainer: L.Trainer) -> tuple[int, int]:
@@ -396,8 +431,11 @@ class BucketedTask(L.LightningModule):
         raise NotImplementedError
 
     def _utterances(self, manifest: str, train: bool) -> list[Utterance]:
-        """A manifest's utterances; in training, those longer than ``data.max_duration`` are left out."""
-        utterances = read_manifest(manifest)
+        """A manifest's utterances; in training, those longer than ``data.max_duration`` are left out.
+
+        For a shard folder they are read from its index; their ``audio`` names their shard's tar file.
+        """
+        utterances = read_utterances(manifest)
         limit = self.config.data.max_duration
         if not (train and limit):
             return utterances
@@ -412,6 +450,19 @@ class BucketedTask(L.LightningModule):
 
     def _loader(self, manifest: str, train: bool) -> DataLoader:
         loaders = self.__dict__.setdefault("_bucketed_loaders", {})
+        if train not in loaders and is_shard_folder(manifest):
+            d = self.config.data
+            dataset = ShardDataset(
+                manifest,
+                self._dataset(manifest, train),  # checks the utterances; makes the samples
+                d.max_seconds,
+                d.max_batch_size,
+                shuffle=train,
+                seed=self.config.trainer.seed if train else 0,
+                num_workers=d.num_workers,
+                max_duration=d.max_duration if train else None,
+            )
+            loaders[train] = sharded_loader(dataset, self._collate(), d.num_workers)
         if train not in loaders:
             d = self.config.data
             loaders[train] = bucketed_loader(
@@ -462,8 +513,8 @@ class BucketedTask(L.LightningModule):
                 restored, say), so a resumed run would train batches again or leave some out.
         """
         loader = self.__dict__.get("_bucketed_loaders", {}).get(True)
-        sampler = getattr(loader, "batch_sampler", None)
-        if not isinstance(sampler, LengthBucketSampler):
+        sampler = _position_source(loader) if loader is not None else None
+        if not isinstance(sampler, LengthBucketSampler | ShardDataset):
             return
         expected = trainer_position(self.trainer)
         if (sampler.epoch, sampler.skip) != expected:

@@ -23,7 +23,7 @@ import jiwer
 import torch
 
 from speech.config import check_non_negative, check_nonempty, check_probability, check_range, field_error
-from speech.data import Batch, Collate, SpeechDataset, read_manifest
+from speech.data import Batch, Collate, SpeechDataset, read_utterances
 from speech.decoding import SearchConfig
 from speech.errors import ConfigError
 from speech.features import (
@@ -279,7 +279,7 @@ class S2TTask(BucketedTask):
         """
         d = config.data
         source = load_tokenizer(d.source_tokenizer_file) if d.source_tokenizer_file else None
-        if source is not None and not any(u.text.strip() for u in read_manifest(d.train)):
+        if source is not None and not any(u.text.strip() for u in read_utterances(d.train)):
             print(f"{d.train}: no transcripts, training without the source CTC loss")
             source = None
         cmvn = CMVNStats.load(d.cmvn) if d.cmvn else None

@@ -339,8 +339,10 @@ class _StopOnSigint:
 
 
 def _check_inputs(*paths: str | None) -> None:
+    from speech.data import is_shard_folder
+
     for path in paths:
-        if path and not Path(path).is_file():
+        if path and not (Path(path).is_file() or is_shard_folder(path)):
             raise ConfigError(f"{path}: no such file (named in the config)")
 
 

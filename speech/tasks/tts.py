@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from speech.config import check_non_negative, check_nonempty, check_range
-from speech.data import Batch, Collate, SpeechDataset, read_manifest
+from speech.data import Batch, Collate, SpeechDataset, read_utterances
 from speech.errors import ConfigError
 from speech.features import CMVNStats, LogMelConfig
 from speech.metadata import TTSMeta, to_dict
@@ -134,7 +134,7 @@ class TTSTask(BucketedTask):
         d = config.data
         speakers = None
         if d.multi_speaker:
-            speakers = sorted({u.speaker or "" for u in read_manifest(d.train)})
+            speakers = sorted({u.speaker or "" for u in read_utterances(d.train)})
             if speakers == [""]:
                 raise ConfigError(f"{d.train}: data.multi_speaker is set but no utterance names a speaker")
         cmvn = CMVNStats.load(d.cmvn) if d.cmvn else None
