@@ -40,8 +40,10 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# Every CPU benchmark on one thread, one table: bench/RESULTS.md (about 10 minutes; `bench/suite.py
+# --quick` is the smoke run). The GPU figures: bench/gpu.sh on a GPU machine.
 bench: $(STAMP)
-	$(PY) bench/features.py
+	OMP_NUM_THREADS=1 $(PY) bench/suite.py
 
 # Rewrite constraints.txt from the current .venv (after changing a dependency in pyproject.toml).
 constraints: $(STAMP)

@@ -1,6 +1,7 @@
 """Batched beam search vs one utterance at a time (beam 8, 16 utterances, one thread).
 
-Usage: python bench/beam_search.py --model exp/model.ckpt --manifest data/corpus/test.jsonl
+Usage: python bench/beam_search.py [--model exp/model.ckpt] [--manifest data/corpus/test.jsonl]
+       [--out rows.json] [--quick]
 
 Both searches decode the same 16 utterances (sorted by length, as the Transcriber batches
 them) with the same scorers (attention decoder + CTC prefix score) from the same listener
@@ -8,6 +9,11 @@ output: the encoder runs once and is not timed. Runs are interleaved; the speed-
 median over rounds of each round's ratio (the two runs of a round share the machine's load
 of the moment), with the ratio of the median times and the quartiles of the per-round ratios
 beside it. The best hypotheses must be identical; the target is a speed-up of at least 3x.
+
+The model defaults to the mini ASR recipe's (exp16, else exp14) and the manifest to its test set.
+``--out`` writes the row of ``bench/suite.py`` (JSON). ``--quick`` is a smoke run: 4 utterances,
+2 rounds, and, when the model or the manifest is absent, a tiny untrained checkpoint and
+generated recordings (bench/tiny.py).
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -26,16 +35,43 @@ from speech.inference import Transcriber
 from speech.kernels import use_inference_kernels
 from speech.models.listener import ListenerOutput
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import timing  # noqa: E402
+import tiny  # noqa: E402
+
+MODEL = timing.default_checkpoint("recipes/mini/asr/exp16/model.ckpt", "recipes/mini/asr/exp14/model.ckpt")
+MANIFEST = timing.ROOT / "recipes/mini/asr/data/corpus/test.jsonl"
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--model", type=Path, default=MODEL, help="default: the mini ASR recipe's")
+    parser.add_argument("--manifest", type=Path, default=MANIFEST)
     parser.add_argument("--utterances", type=int, default=16)
     parser.add_argument("--beam", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--out", type=Path, help="write the row of bench/suite.py here (JSON)")
+    parser.add_argument("--quick", action="store_true", help="smoke run (tiny model when none is found)")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    command = timing.command_line("bench/beam_search.py")
+    timing.one_thread()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.quick:
+            args.utterances, args.rounds = 4, 2
+            if args.model is None or not args.model.is_file() or not args.manifest.is_file():
+                args.model = tiny.checkpoints(Path(tmp))["asr"]
+                args.manifest = tiny.noise_corpus(Path(tmp) / "corpus", args.utterances)
+        if args.model is None or not args.model.is_file() or not args.manifest.is_file():
+            name = "batched vs one-at-a-time beam search"
+            reason = f"no checkpoint or manifest ({args.model}, {args.manifest}): train recipes/mini/asr"
+            print(f"{name}: skipped ({reason})")
+            timing.write_json(args.out, {"rows": [timing.skipped(name, command, reason)]})
+            return
+        run(args, command)
+
+
+def run(args: argparse.Namespace, command: str) -> None:
+    """Time both searches; print the figures and write the suite row."""
     tr = Transcriber.from_checkpoint(args.model)
     for module in (tr.model, tr.front_end):  # the kernels a CPU Transcriber runs (idempotent)
         use_inference_kernels(module, "cpu")
@@ -83,6 +119,11 @@ def main() -> None:
         f"speed-up {statistics.median(ratios):.2f}x (median of per-round ratios; quartiles {q1:.2f}-{q3:.2f};"
         f" ratio of medians {o / b:.2f}x); identical best hypotheses: {same}"
     )
+    name = f"beam search, beam {args.beam}, {len(utts)} utterances: batched vs one at a time"
+    note = f"search only; {audio:.1f} s of audio; identical best hypotheses: {same}"
+    rows = [timing.row(name, times["batched"], times["one_by_one"], "s", "batched", "one at a time",
+                       command, note=note)]  # fmt: skip
+    timing.write_json(args.out, {"script": "bench/beam_search.py", "rows": rows})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pack what bench/gpu.sh needs on a lent GPU machine that can reach nothing: .gpu/ (ignored by git).
+# Pack what bench/gpu_ding.sh needs on a lent GPU machine that can reach nothing: .gpu/ (ignored by git).
 #   sysroot.tar.xz  flite, espeak-ng and festival with the shared libraries they load (libc and
 #                   the C++ runtime excepted), festival's and espeak-ng's data, the Ding dictionary
 #   whl/            the Python packages the machine's image lacks (Python 3.12 wheels)

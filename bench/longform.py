@@ -18,7 +18,12 @@ Peak memory is measured from outside::
 
     /usr/bin/time -v python bench/longform.py --minutes 10 --threads 1 --out results.json
 
-(``Maximum resident set size``). ``--quick`` is a smoke run of about 20 s of audio for tests.
+(``Maximum resident set size``). ``--quick`` is a smoke run of about 20 s of audio for tests;
+when the model or the manifest is absent it uses a tiny untrained checkpoint and generated
+recordings (bench/tiny.py). ``--rounds N`` decodes N times both ways, interleaved (long-form, one
+by one, ...), and reports the median times (and the WERs of the last round). The JSON of
+``--out`` also holds the row of ``bench/suite.py`` (``rows``): long-form against one by one,
+the ratio being the per-round one-by-one time over the long-form time (> 1: long-form faster).
 """
 
 from __future__ import annotations
@@ -37,8 +42,14 @@ import numpy as np
 import soundfile as sf
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import timing  # noqa: E402
+import tiny  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "recipes/mini/asr/exp14/model.ckpt"
+MODEL = timing.default_checkpoint(
+    "recipes/mini/asr/exp16/model.ckpt", "recipes/mini/asr/exp14/model.ckpt"
+) or (ROOT / "recipes/mini/asr/exp16/model.ckpt")
 MANIFEST = ROOT / "recipes/mini/asr/data/corpus/test.jsonl"
 
 
@@ -115,9 +126,15 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     audio_seconds = sf.info(str(wav)).duration
     runner = Transcriber.from_checkpoint(args.model)
     config = LongFormConfig(max_segment_seconds=args.max_segment_seconds)
-    start = time.perf_counter()
-    segments = list(iter_segments(runner, wav, config, beam_size=args.beam, batch_size=args.batch_size))
-    long_seconds = time.perf_counter() - start
+    long_times, obo_times = [], []
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        segments = list(iter_segments(runner, wav, config, beam_size=args.beam, batch_size=args.batch_size))
+        long_times.append(time.perf_counter() - start)
+        if not args.skip_baseline:
+            hyps, seconds = one_by_one(runner, reference, args.beam, args.batch_size)
+            obo_times.append(seconds)
+    long_seconds = statistics.median(long_times)
     ref_text = normalize_for_wer(" ".join(r["text"] for r in reference))
     long_text = normalize_for_wer(" ".join(s.text for s in segments))
     result = {
@@ -127,9 +144,11 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         "threads": torch.get_num_threads(),
         "long_form": {"wer": error_rates([ref_text], [long_text]).wer, "rtf": long_seconds / audio_seconds},
         "boundaries": boundary_errors(reference, segments),
+        "long_form_seconds": long_times,
     }
     if not args.skip_baseline:
-        hyps, seconds = one_by_one(runner, reference, args.beam, args.batch_size)
+        seconds = statistics.median(obo_times)
+        result["one_by_one_seconds"] = obo_times
         refs = [normalize_for_wer(r["text"]) for r in reference]
         result["one_by_one"] = {
             "wer": error_rates(refs, [normalize_for_wer(h) for h in hyps]).wer,
@@ -184,22 +203,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--work-dir", type=Path, default=None, help="keep the recording here (default: a temp dir)"
     )
+    p.add_argument("--rounds", type=int, default=1, help="decode this many times both ways, interleaved")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     p.add_argument("--quick", action="store_true", help="smoke run: about 20 s of audio, beam 1")
     args = p.parse_args(argv)
     if args.quick:
         args.minutes, args.beam = 20 / 60, 1
+    if args.rounds < 1:
+        p.error("--rounds must be >= 1")
     return args
+
+
+def suite_rows(result: dict, command: str) -> list[dict]:
+    """The row of ``bench/suite.py``: long-form decoding time against one by one (as RTFs)."""
+    name = f"long-form decoding, {result['audio_seconds'] / 60:.1f} min recording"
+    if "one_by_one_seconds" not in result:
+        return [timing.skipped(name, command, "--skip-baseline: no one-by-one run to compare with")]
+    audio = result["audio_seconds"]
+    lf = [t / audio for t in result["long_form_seconds"]]
+    obo = [t / audio for t in result["one_by_one_seconds"]]
+    note = (
+        f"RTFs over the whole recording (silences included); WER long-form "
+        f"{100 * result['long_form']['wer']:.1f}%, one by one {100 * result['one_by_one']['wer']:.1f}%"
+    )
+    return [timing.row(name, lf, obo, "RTF", "long-form (VAD + batches)", "one file per utterance",
+                       command, note=note)]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    timing.limit_environment_threads()
     torch.set_num_threads(args.threads)
+    command = timing.command_line("bench/longform.py", argv)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work_dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
+        if args.quick and (not args.model.is_file() or not args.manifest.is_file()):
+            args.model = tiny.checkpoints(Path(tmp) / "tiny")["asr"]
+            args.manifest = tiny.noise_corpus(Path(tmp) / "corpus", 4, min_seconds=1.5, max_seconds=3.0)
+        if not args.model.is_file() or not args.manifest.is_file():
+            name = "long-form decoding"
+            reason = f"no checkpoint or manifest ({args.model}, {args.manifest}): train recipes/mini/asr"
+            print(f"{name}: skipped ({reason})")
+            if args.out:
+                args.out.write_text(json.dumps({"rows": [timing.skipped(name, command, reason)]}) + "\n")
+            return 0
         result = run(args, work)
-    result["command"] = " ".join(["python", "bench/longform.py", *(sys.argv[1:] if argv is None else argv)])
+    result["command"] = command
+    result["rows"] = suite_rows(result, command)
     print(f"bench/longform.py {'--quick ' if args.quick else ''}({args.minutes:g} min)")
     print(report(result))
     if args.out:

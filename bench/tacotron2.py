@@ -1,6 +1,7 @@
 """Our Tacotron2 vs torchaudio.models.Tacotron2 at identical sizes, one CPU thread.
 
 Usage: python bench/tacotron2.py [--rounds 7] [--batch 8] [--symbols 60] [--frames 240] [--steps 200]
+       [--out rows.json] [--quick]
 
 Two figures, each timed on the same random batch, runs interleaved (ours, theirs, ours, ...) and
 medians compared:
@@ -9,7 +10,9 @@ medians compared:
   steps (stop disabled on both sides; ours with its monotonic window, end-of-text stop check and
   per-item dropout, and once more without the window and the check: torchaudio's work).
 The target is ours/torchaudio <= 1.0 for both. Our r = 2 figure is reported too (torchaudio
-only has r = 1): per decoder step and per output frame.
+only has r = 1): per decoder step and per output frame. ``--out`` writes the rows of
+``bench/suite.py`` (JSON: medians of the per-round ratios torchaudio / ours r=1, with quartiles);
+``--quick`` is a smoke run (2 rounds, batch 2, 12 symbols, 24 frames, 8 decoder steps).
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import argparse
 import dataclasses
 import math
 import statistics
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +38,9 @@ from speech.models.tacotron2 import (
     Tacotron2LossConfig,
     tacotron2_loss,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import timing  # noqa: E402
 
 SIZES = dict(embedding=256, rnn=512, attention=128, prenet=256, postnet=256, filters=32, kernel=31)
 
@@ -115,8 +123,12 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=60)
     parser.add_argument("--frames", type=int, default=240)
     parser.add_argument("--steps", type=int, default=200, help="decoder steps of the inference timing")
+    parser.add_argument("--out", type=Path, help="write the rows of bench/suite.py here (JSON)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds on a tiny batch")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    if args.quick:
+        args.rounds, args.batch, args.symbols, args.frames, args.steps = 2, 2, 12, 24, 8
+    timing.one_thread()
     torch.manual_seed(0)
     n_symbols = 40
     batch = make_batch(args.batch, args.symbols, args.frames, n_symbols)
@@ -158,6 +170,16 @@ def main() -> None:
         )
     i = statistics.median(no_window)
     print(f"{'ours r=1 without window':<24} {1e3 * i:14.2f} {i / base_infer:7.2f}   (inference only)")
+    command = timing.command_line("bench/tacotron2.py")
+    sizes = f"batch {args.batch}, {args.symbols} symbols"
+    rows = [
+        timing.row(f"Tacotron2 training step ({sizes}, {args.frames} frames)", train["ours r=1"],
+                   train["torchaudio"], "s", "ours r=1", "torchaudio Tacotron2", command),
+        timing.row(f"Tacotron2 inference, time per decoder step ({sizes})", infer["ours r=1"],
+                   infer["torchaudio"], "ms", "ours r=1", "torchaudio Tacotron2", command, scale=1e3,
+                   note="ours with its attention window and end-of-text stop check"),
+    ]  # fmt: skip
+    timing.write_json(args.out, {"script": "bench/tacotron2.py", "rows": rows})
 
 
 @torch.no_grad()

@@ -3,7 +3,7 @@
 Usage: python bench/vocoder.py [--rounds 7] [--seconds 10] [--batch 16] [--batch-seconds 2]
        [--checkpoint exp/vocoder/model.ckpt] [--out RESULTS.md | --out results.json] [--quick]
        python bench/vocoder.py --precision-pair [--device cuda] [--quick] [--out FILE]
-       (the GPU figures: the LJSpeech vocoder's samples/s at batch 16, fp32 vs bf16; bench/gpu.sh)
+       (the GPU figures: the LJSpeech vocoder's samples/s at batch 16, fp32 vs bf16; bench/gpu_ding.sh)
 
 All rows invert the same log-mels (``LogMel(LogMelConfig.tts())``: 22.05 kHz, hop 256, 80 mels) of
 real speech: the first recordings of the mini TTS test manifest, the last one cut so that they add
@@ -24,7 +24,9 @@ The rows are interleaved within each round. RTF (real-time factor) = compute sec
 audio the row produced; each row's ratio to Griffin-Lim is taken per round (the two runs of a
 round share the machine's load of the moment) and reported as the median with the quartiles.
 ``--out`` writes the report as JSON when the name ends in ``.json``, otherwise as Markdown (the
-text printed). ``--quick`` is a smoke run on a tiny input (2 rounds, 0.5 s, batch 2 of 0.25 s).
+text printed); the JSON also holds the rows of ``bench/suite.py`` (``suite_rows``: ours against
+Griffin-Lim at batch 1 and at ``--batch``, and against HiFi-GAN V1, as per-round time ratios).
+``--quick`` is a smoke run on a tiny input (2 rounds, 0.5 s, batch 2 of 0.25 s).
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ from speech.audio import load
 from speech.data import read_manifest
 from speech.features import LogMel, LogMelConfig, MelInverter, VocoderOutput
 from speech.models.vocoder import VocosConfig, VocosGenerator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import timing  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "recipes" / "mini" / "tts" / "data" / "corpus" / "tts" / "test.jsonl"
@@ -260,7 +265,7 @@ def precision_pair(device: str, quick: bool, out: Path | None) -> None:
 
     Samples per second at batch 16 for synthesis (2 s items) and for training steps (64-frame
     segments, generator and discriminators, both optimisers), fp32 (TF32 allowed on CUDA) against
-    bf16 autocast, interleaved; on CPU (``--device cpu``) it is the dry run of bench/gpu.sh.
+    bf16 autocast, interleaved; on CPU (``--device cpu``) it is the dry run of bench/gpu_ding.sh.
     """
     from speech.config import from_dict as config_from_dict
     from speech.config import load_yaml
@@ -352,6 +357,23 @@ def precision_pair(device: str, quick: bool, out: Path | None) -> None:
         out.write_text(text, encoding="utf-8")
 
 
+def suite_rows(rows: list[Row], args: argparse.Namespace, command: str) -> list[dict]:
+    """The rows of ``bench/suite.py``: our vocoder's RTF against Griffin-Lim's and HiFi-GAN V1's."""
+    by = {(r.name, r.batch): r for r in rows}
+
+    def rtf(r: Row) -> list[float]:
+        return [t / r.audio_seconds for t in r.times]
+
+    out = []
+    for batch, peer in ((1, GRIFFIN_LIM), (args.batch, GRIFFIN_LIM), (1, "HiFi-GAN V1")):
+        ours, other = by[(NEURAL, batch)], by[(peer, batch)]
+        what = f"batch 1, {args.seconds:g} s" if batch == 1 else f"batch {batch} x {args.batch_seconds:g} s"
+        label = f"{peer} ({GL_ITERATIONS} iterations)" if peer == GRIFFIN_LIM else f"{peer} (random weights)"
+        out.append(timing.row(f"vocoder, {what}: ours (Vocos) vs {peer}", rtf(ours), rtf(other), "RTF",
+                              "ours (Vocos)", label, command))  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -364,7 +386,7 @@ def main() -> None:
     parser.add_argument(
         "--precision-pair",
         action="store_true",
-        help="instead: the LJSpeech vocoder's samples/s at batch 16, fp32 vs bf16 (bench/gpu.sh)",
+        help="instead: the LJSpeech vocoder's samples/s at batch 16, fp32 vs bf16 (bench/gpu_ding.sh)",
     )
     parser.add_argument("--device", default="cuda", help="--precision-pair's device (default cuda)")
     args = parser.parse_args()
@@ -452,6 +474,7 @@ def main() -> None:
              "pass": ours_rtf <= RTF_TARGET},
         ],
     }  # fmt: skip
+    report["suite_rows"] = suite_rows(rows, args, timing.command_line("bench/vocoder.py"))
     text = markdown(report)
     print(text, end="")
     if args.out:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from speech.config import ALLOW_NONFINITE, FieldError, apply_overrides, from_dict, load_yaml
+from speech.config import ALLOW_NONFINITE, FieldError, apply_overrides, from_dict, load_config_yaml, load_yaml
 from speech.errors import ConfigError
 from speech.models.las import LASConfig
 from speech.tasks.asr import ASRConfig
@@ -235,7 +235,7 @@ def test_every_shipped_recipe_config_loads():
     for path in paths:
         task = config_kind(path)
         assert task in TASKS, f"{path}: no config class for task '{task}'"
-        cfg = from_dict(TASKS[task], load_yaml(path), str(path))
+        cfg = from_dict(TASKS[task], load_config_yaml(path), str(path))
         assert cfg.trainer.precision in (None, "32-true", "bf16-mixed", "16-mixed")
 
 
