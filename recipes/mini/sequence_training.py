@@ -6,6 +6,7 @@ once per seed, and differs only in its criterion and budget:
 
 - ``ce``: continued cross-entropy training for ``--ce-epochs`` epochs, chosen so that its
   wall-clock time matches one epoch of MWER/MRT (each run's time is reported);
+- ``ce_1epoch``: one epoch of cross-entropy, the sequence criterion's number of steps;
 - ``ss``: the same with scheduled sampling (ASR), the existing linear ramp up to
   ``--ss-probability`` over the first half of the steps;
 - ``mwer`` (ASR) / ``mrt`` (ST, sentence BLEU): one epoch of the sequence criterion.
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             settings = {
                 "ce": ["loss.criterion=ce", f"trainer.max_epochs={args.ce_epochs}"],
+                "ce_1epoch": ["loss.criterion=ce", "trainer.max_epochs=1"],
                 "ss": ["loss.criterion=ce", f"trainer.max_epochs={args.ce_epochs}", *ss],
                 "mwer": [],
             }
@@ -180,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"data.source_tokenizer={data}/tokenizer.json",
                 f"data.cmvn={data}/cmvn.json",
             ]
-            settings = {"ce": ["loss.criterion=ce", f"trainer.max_epochs={args.ce_epochs}"], "mrt": []}
+            settings = {
+                "ce": ["loss.criterion=ce", f"trainer.max_epochs={args.ce_epochs}"],
+                "ce_1epoch": ["loss.criterion=ce", "trainer.max_epochs=1"],
+                "mrt": [],
+            }
         base_exp = base.parent
         per_setting: dict[str, list[dict]] = {"base": []}
         base_scores = asr_scores(base_exp, corpus) if task == "asr" else st_scores(base_exp)
