@@ -2,7 +2,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from speech.config import apply_overrides, from_dict, load_yaml
+from speech.config import apply_overrides, from_dict, load_config_yaml, load_yaml
 from speech.errors import ConfigError
 from speech.tasks.asr import ASRConfig
 
@@ -80,5 +80,5 @@ def test_recipe_configs_load():
     for path in Path("recipes").glob("*/asr/conf/*.yaml"):
         if config_kind(path) == "lm":
             continue
-        cfg = from_dict(ASRConfig, load_yaml(path), str(path))
+        cfg = from_dict(ASRConfig, load_config_yaml(path), str(path))
         assert cfg.model.listener.n_pyramid >= 1

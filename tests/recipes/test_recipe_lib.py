@@ -139,10 +139,10 @@ def test_option_spellings_and_errors(tmp_path):
 )
 def test_training_budgets_are_steps_or_epochs(config):
     """A time budget makes the model depend on the machine's load: recipes stop on steps or epochs."""
-    from speech.config import from_dict, load_yaml
+    from speech.config import from_dict, load_config_yaml
     from tests.recipe_configs import config_class
 
-    raw = load_yaml(config)
+    raw = load_config_yaml(config)  # with its base: file underneath
     assert "max_minutes" not in (raw.get("trainer") or {}), f"{config}: use max_steps or max_epochs"
     trainer = from_dict(config_class(config), raw).trainer
     assert trainer.max_minutes is None and (trainer.max_steps > 0 or trainer.max_epochs > 0)
