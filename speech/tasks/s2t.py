@@ -346,7 +346,7 @@ class S2TTask(BucketedTask):
         return out._replace(loss=w * out.loss + (1 - w) * risk.risk)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
-        """Joint CTC-attention loss of one batch."""
+        """Joint CTC-attention loss of one batch (with the risk mixed in under loss.criterion mwer or mrt)."""
         return self._step(batch, "train")[0].loss
 
     # Validation -------------------------------------------------------------------------------
