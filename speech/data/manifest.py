@@ -58,6 +58,17 @@ class Utterance:
         return json.dumps(record, ensure_ascii=False)
 
 
+def json_object(text: str, where: str) -> dict:
+    """One JSON object from ``text``; anything else is a one-line ``ManifestError`` prefixed ``where``."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ManifestError(f"{where}: invalid JSON ({e.msg})") from None
+    if not isinstance(record, dict):
+        raise ManifestError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    return record
+
+
 def parse_line(line: str, where: str, base: Path) -> Utterance:
     """Parse and validate one manifest line.
 
@@ -70,12 +81,11 @@ def parse_line(line: str, where: str, base: Path) -> Utterance:
         ManifestError: ``where: problem`` for invalid JSON, a missing or mistyped field,
             an unknown field, or a non-positive duration or sample rate.
     """
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ManifestError(f"{where}: invalid JSON ({e.msg})") from None
-    if not isinstance(record, dict):
-        raise ManifestError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    return parse_record(json_object(line, where), where, base)
+
+
+def parse_record(record: dict, where: str, base: Path) -> Utterance:
+    """Validate one manifest entry already read from JSON (see :func:`parse_line`); ``record`` is changed."""
     for key, kind in _REQUIRED.items():
         if key not in record:
             raise ManifestError(f"{where}: missing field '{key}'")

@@ -49,7 +49,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from speech.audio import resample
 from speech.data.dataset import Sample, SpeechDataset
-from speech.data.manifest import Utterance, parse_line, read_manifest
+from speech.data.manifest import Utterance, json_object, parse_record, read_manifest
 from speech.data.sampler import LengthBucketSampler
 from speech.errors import AudioError, ManifestError, SpeechError
 
@@ -134,14 +134,14 @@ def read_shard_utterances(path: str | os.PathLike) -> list[Utterance]:
     utterances = []
     for number, line in enumerate(lines, start=1):
         if line.strip():
-            record = _json_object(line, f"{where}:{number}")
+            record = json_object(line, f"{where}:{number}")
             shard = record.pop("shard", None)
             if shard not in names:
                 raise ManifestError(
                     f"{where}:{number}: names shard {shard!r}, which shards.json does not list"
                 )
             record["audio"] = str(folder / shard)
-            utterances.append(parse_line(json.dumps(record), f"{where}:{number}", folder))
+            utterances.append(parse_record(record, f"{where}:{number}", folder))
     if not utterances:
         raise ManifestError(f"{where}: the shard index is empty")
     return utterances
@@ -152,16 +152,6 @@ def _folder(path: str | os.PathLike) -> Path:
     if folder is None:
         raise ManifestError(f"{path}: not a shard folder (no {SHARDS_FILE})")
     return folder
-
-
-def _json_object(text: str, where: str) -> dict:
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ManifestError(f"{where}: invalid JSON ({e.msg})") from None
-    if not isinstance(record, dict):
-        raise ManifestError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    return record
 
 
 def member_key(name: str) -> tuple[str | None, str | None]:
@@ -405,11 +395,11 @@ def _record(entry: Mapping[str, object], path: Path, folder: Path) -> _Record:
     audio = [k for k in entry if not k.startswith("__") and k != "json"]
     if "json" not in entry or len(audio) != 1:
         raise SpeechError(f"{where}: expected {key}.json and one audio member, found {sorted(entry)}")
-    record = _json_object(entry["json"].decode("utf-8"), f"{where}.json")
+    record = json_object(entry["json"].decode("utf-8"), f"{where}.json")
     if record.get("id") != key:
         raise SpeechError(f"{where}.json: id {record.get('id')!r} differs from its member name")
     record["audio"] = str(path)
-    utt = parse_line(json.dumps(record), f"{where}.json", folder)
+    utt = parse_record(record, f"{where}.json", folder)
     return _Record(utt.duration, utt, entry[audio[0]], f"{where}.{audio[0]}")
 
 

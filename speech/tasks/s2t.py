@@ -457,13 +457,15 @@ def init_model(task: S2TTask, path: str) -> str:
     if info.features != task.config.features:
         raise ConfigError(f"{path}: the model's features differ from this config's 'features'")
     meta.load_weights(task.model, "model")
+    return "" if _same_cmvn(task, meta) else "the model was trained with other CMVN statistics"
+
+
+def _same_cmvn(task: S2TTask, meta: CheckpointMeta) -> bool:
+    """Whether the checkpoint's CMVN statistics are the task's (to 1e-4)."""
     cmvn = meta.cmvn(task.config.features.n_mels)
-    if not (
-        torch.allclose(task.cmvn.mean.cpu(), cmvn.mean, atol=1e-4)
-        and torch.allclose(task.cmvn.std.cpu(), cmvn.std, atol=1e-4)
-    ):
-        return "the model was trained with other CMVN statistics"
-    return ""
+    return torch.allclose(task.cmvn.mean.cpu(), cmvn.mean, atol=1e-4) and torch.allclose(
+        task.cmvn.std.cpu(), cmvn.std, atol=1e-4
+    )
 
 
 class EncoderInit(NamedTuple):
@@ -500,11 +502,7 @@ def init_encoder(task: S2TTask, path: str) -> EncoderInit:
     if not ctc_note:
         meta.load_weights(task.model.ctc, "model.ctc")
     notes = [ctc_note] if ctc_note else []
-    cmvn = meta.cmvn(task.config.features.n_mels)
-    if not (
-        torch.allclose(task.cmvn.mean.cpu(), cmvn.mean, atol=1e-4)
-        and torch.allclose(task.cmvn.std.cpu(), cmvn.std, atol=1e-4)
-    ):
+    if not _same_cmvn(task, meta):
         notes.append("the ASR model was trained with other CMVN statistics")
     return EncoderInit(len(listener.state_dict()), not ctc_note, "; ".join(notes))
 
