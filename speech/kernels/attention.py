@@ -7,8 +7,6 @@ faster on CPU without gradients:
   every frame, so the softmax is unchanged: ATen's CPU tanh (Sleef's ``tanhf``) costs about
   three times its sigmoid, the energies' tanh is the largest cost of a decoding step, and the
   factors of 2 fold into the small query and location weights;
-- the location convolution as one matmul over sliding windows (oneDNN's convolution with two
-  input channels takes about 1.6 times as long for a beam search's 128 rows);
 - the location term added in place, as one matmul-add into the energies' buffer;
 - with ``skip_padding``, energies computed per run of memory rows of similar length, over that
   run's valid frames only (:func:`_runs`): padding costs nothing.
@@ -19,9 +17,9 @@ With gradients enabled or off the CPU, a kernel runs the reference ``forward``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from speech.attention import AdditiveAttention, AttentionOutput, AttentionState, LocationAwareAttention
+from speech.attention.additive import sliding_conv
 from speech.attention.state import attend
 
 
@@ -117,13 +115,8 @@ class CPULocationAwareAttention(_CPUKernel, LocationAwareAttention):
     """:class:`~speech.attention.LocationAwareAttention` with the CPU inference kernel."""
 
     def _location_features(self, weights: torch.Tensor, cumulative: torch.Tensor) -> torch.Tensor:
-        """The location convolution as one matmul over sliding windows: (n, s) twice -> (n, s, C)."""
-        stacked = torch.stack([weights, cumulative], dim=1)  # (n, 2, s)
-        stacked = stacked.to(self.location_conv.weight.dtype)
-        (n, _, s), kernel = stacked.shape, self.location_conv.weight  # kernel (C, 2, k)
-        half = kernel.shape[-1] // 2
-        windows = F.pad(stacked, (half, half)).unfold(2, kernel.shape[-1], 1)  # (n, 2, s, k)
-        return windows.transpose(1, 2).reshape(n, s, -1) @ kernel.flatten(1).t()  # (n, s, 2k) @ (2k, C)
+        """The location features (n, s, C) of the reference, from the weights (n, s) of a run."""
+        return sliding_conv(torch.stack([weights, cumulative], dim=1), self.location_conv.weight)
 
     def _add_location(self, hidden: torch.Tensor, features: torch.Tensor, alpha: float) -> torch.Tensor:
         """In place, as one matmul-add: no (b, W, s, A) temporary (the same sums, the same result)."""

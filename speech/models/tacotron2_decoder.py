@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from speech.attention import AttentionState, LocationAwareAttention, MonotonicWindow
+from speech.models.recurrence import StepWeight, fused_lstm_weights, lstm_bias, lstm_cell
 
 
 class DecoderState(NamedTuple):
@@ -177,6 +178,31 @@ class Decoder(nn.Module):
         out = torch.cat([F.dropout(h2, self.rnn_dropout, self.training), context], dim=-1)
         return out, att.weights, DecoderState((h, c), (h2, c2), context, att.state)
 
+    def _fused_cells(self) -> tuple[StepWeight, StepWeight]:
+        """Each LSTM's ``[W_ih, W_hh]`` and summed bias, for :meth:`_fused_step` (one matmul per cell)."""
+        cells = (self.attention_rnn, self.decoder_rnn)
+        return tuple(StepWeight(fused_lstm_weights(cell)[0], lstm_bias(cell)) for cell in cells)
+
+    def _fused_step(
+        self,
+        prenet_out: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+        state: DecoderState,
+        attention: nn.Module,
+        cells: tuple[StepWeight, StepWeight],
+    ) -> tuple[torch.Tensor, torch.Tensor, DecoderState]:
+        """:meth:`step` with each cell's two matmuls fused into one (``cells`` from :meth:`_fused_cells`)."""
+        att_cell, dec_cell = cells
+        (h, c), (h2, c2) = state.attention_hc, state.decoder_hc
+        h, c = lstm_cell(att_cell(torch.cat([prenet_out, state.context, h], dim=-1)), c)
+        query = F.dropout(h, self.rnn_dropout, self.training)
+        att = attention(query, memory, memory_mask, state.attention)
+        context = att.context.to(h.dtype)
+        h2, c2 = lstm_cell(dec_cell(torch.cat([query, context, h2], dim=-1)), c2)
+        out = torch.cat([F.dropout(h2, self.rnn_dropout, self.training), context], dim=-1)
+        return out, att.weights, DecoderState((h, c), (h2, c2), context, att.state)
+
     def project(self, outs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, N, H_dec + D) -> frames (B, N * r, F) and stop logits (B, N)."""
         B, N, _ = outs.shape
@@ -200,12 +226,24 @@ class Decoder(nn.Module):
             [go, mels[:, self.r - 1 :: self.r][:, :-1]], dim=1
         )  # (B, N, F): last frame of each group
         prenet_out = self.prenet(inputs)  # (B, N, P)
-        state = self.init_state(memory, memory_mask)
+        # The maths of :meth:`step`, scheduled for a known input sequence: the prenet's share of
+        # the attention LSTM's gates (and both cells' biases) for all steps in one matmul, one
+        # matmul per cell per step, and each weight's gradient once after the loop (StepWeight).
+        att_step, att_prenet = fused_lstm_weights(self.attention_rnn, hoisted=prenet_out.shape[-1])
+        # unbound once: indexing each step would make each step's backward fill a (B, N, 4 H_att) zero
+        att_gates = F.linear(prenet_out, att_prenet, lstm_bias(self.attention_rnn)).unbind(1)  # N x (B, 4 H)
+        att_step = StepWeight(att_step)
+        dec_step = StepWeight(fused_lstm_weights(self.decoder_rnn)[0], lstm_bias(self.decoder_rnn))
+        (h, c), (h2, c2), context, att_state = self.init_state(memory, memory_mask)
         outs, weights = [], []
-        for n in range(prenet_out.shape[1]):
-            out, w, state = self.step(prenet_out[:, n], memory, memory_mask, state)
-            outs.append(out)
-            weights.append(w)
+        for step_gates in att_gates:
+            h, c = lstm_cell(step_gates + att_step(torch.cat([context, h], dim=-1)), c)
+            query = F.dropout(h, self.rnn_dropout, self.training)
+            att = self.attention(query, memory, memory_mask, att_state)
+            context, att_state = att.context.to(h.dtype), att.state
+            h2, c2 = lstm_cell(dec_step(torch.cat([query, context, h2], dim=-1)), c2)
+            outs.append(torch.cat([F.dropout(h2, self.rnn_dropout, self.training), context], dim=-1))
+            weights.append(att.weights)
         frames, stop_logits = self.project(torch.stack(outs, dim=1))
         return DecoderOutput(frames, stop_logits, torch.stack(weights, dim=1))
 
@@ -253,10 +291,11 @@ class Decoder(nn.Module):
         done = torch.zeros(B, dtype=torch.bool, device=device)
         frame = memory.new_zeros(B, self.n_mels)
         state = self.init_state(memory, memory_mask)
+        cells = self._fused_cells()
         all_frames, stop_logits, weights = [], [], []
         for n in range(int(max_steps.max())):
             prenet_out = self.prenet(frame, [m[:, n] for m in masks])
-            out, w, state = self.step(prenet_out, memory, memory_mask, state, attention)
+            out, w, state = self._fused_step(prenet_out, memory, memory_mask, state, attention, cells)
             frames, stop_logit = self.project(out.unsqueeze(1))  # (B, r, F), (B, 1)
             all_frames.append(frames)
             stop_logits.append(stop_logit)
