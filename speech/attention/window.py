@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -46,8 +48,13 @@ class MonotonicWindow(nn.Module):
         if self.training:
             return self.attention(query, memory, memory_mask, state)
         (B, S, _), N = memory.shape, query.shape[0]
-        peak = state.weights.argmax(dim=-1, keepdim=True)  # (N, 1)
-        positions = torch.arange(S, device=memory.device).unsqueeze(0)  # (1, S)
-        window = (positions >= peak - self.backward) & (positions <= peak + self.forward_frames)  # (N, S)
+        offsets = _positions(S, memory.device) - state.weights.argmax(dim=-1, keepdim=True)  # (N, S)
+        window = (offsets >= -self.backward) & (offsets <= self.forward_frames)  # (N, S)
         mask = memory_mask.view(B, -1, S) & window.view(B, -1, S)  # (B, W, S)
         return self.attention(query, memory, mask.view(N, S), state)  # (B, W, S) -> (N, S)
+
+
+@functools.lru_cache(maxsize=16)
+def _positions(frames: int, device: torch.device) -> torch.Tensor:
+    """``[0, 1, ..., frames - 1]``, shape (1, frames): made once per size, not at every step."""
+    return torch.arange(frames, device=device).unsqueeze(0)

@@ -17,6 +17,7 @@ With gradients enabled or off the CPU, a kernel runs the reference ``forward``.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from speech.attention import AdditiveAttention, AttentionOutput, AttentionState, LocationAwareAttention
 from speech.attention.additive import sliding_conv
@@ -59,7 +60,8 @@ class _CPUKernel:
             return super().forward(query, memory, memory_mask, state)
         (B, S, _), N = memory.shape, query.shape[0]
         W, mask = N // B, memory_mask.view(B, -1, S)  # mask (B, 1 or W, S)
-        query = self.query_proj(query).view(B, W, 1, -1)  # (N, A) -> (B, W, 1, A)
+        # F.linear, not the submodules' calls: a module call costs more than these small matmuls
+        query = F.linear(query, self.query_proj.weight).view(B, W, 1, -1)  # (N, A) -> (B, W, 1, A)
         runs = self._padding_runs(memory_mask, mask) if self.skip_padding else [(0, B, S)]
         if runs == [(0, B, S)]:
             features = self._location_features(state.weights, state.cumulative)
@@ -94,7 +96,7 @@ class _CPUKernel:
         """
         hidden = torch.add(query * 2, keys.unsqueeze(1), alpha=2)  # 2 (q + k), (b, W, s, A)
         hidden = torch.sigmoid(self._add_location(hidden, features, 2.0), out=hidden)
-        return self.energy(hidden).squeeze(-1).mul_(2)  # (b, W, s, 1) -> (b, W, s)
+        return torch.matmul(hidden, self.energy.weight[0]).mul_(2)  # (b, W, s, A) @ (A,) -> (b, W, s)
 
     def _location_features(self, weights: torch.Tensor, cumulative: torch.Tensor) -> torch.Tensor | None:
         """Location features (n, s, C) of the previous and cumulative weights (n, s); none here."""

@@ -116,11 +116,10 @@ def lstm_cell(gates: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch
         The new ``(h, c)``, each (B, H).
     """
     H = c.shape[-1]
-    input_forget = torch.sigmoid(gates[:, : 2 * H])
+    gate = torch.sigmoid(gates)  # i, f and o (the g quarter unused: one op instead of three)
     cell = torch.tanh(gates[:, 2 * H : 3 * H])
-    out = torch.sigmoid(gates[:, 3 * H :])
-    c = input_forget[:, H:] * c + input_forget[:, :H] * cell
-    return out * torch.tanh(c), c
+    c = torch.addcmul(gate[:, H : 2 * H] * c, gate[:, :H], cell)  # f c + i g
+    return gate[:, 3 * H :] * torch.tanh(c), c
 
 
 def fused_lstm_weights(cell: nn.LSTMCell, hoisted: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -196,11 +196,11 @@ class Decoder(nn.Module):
         att_cell, dec_cell = cells
         (h, c), (h2, c2) = state.attention_hc, state.decoder_hc
         h, c = lstm_cell(att_cell(torch.cat([prenet_out, state.context, h], dim=-1)), c)
-        query = F.dropout(h, self.rnn_dropout, self.training)
+        query = F.dropout(h, self.rnn_dropout, True) if self.training else h
         att = attention(query, memory, memory_mask, state.attention)
         context = att.context.to(h.dtype)
         h2, c2 = lstm_cell(dec_cell(torch.cat([query, context, h2], dim=-1)), c2)
-        out = torch.cat([F.dropout(h2, self.rnn_dropout, self.training), context], dim=-1)
+        out = torch.cat([F.dropout(h2, self.rnn_dropout, True) if self.training else h2, context], dim=-1)
         return out, att.weights, DecoderState((h, c), (h2, c2), context, att.state)
 
     def project(self, outs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -257,6 +257,7 @@ class Decoder(nn.Module):
         stop_threshold: float = 0.5,
         window: tuple[int, int] | None = (1, 3),
         stop_near_end: int = 3,
+        check_every: int | None = None,
     ) -> tuple[DecoderOutput, torch.Tensor, torch.Tensor]:
         """Free-running synthesis where every item stops on its own.
 
@@ -272,47 +273,92 @@ class Decoder(nn.Module):
             stop_threshold: Stop probability threshold.
             window: ``(backward, forward)`` symbols of the monotonic attention window, or None.
             stop_near_end: See above.
+            check_every: Steps between the checks whether every item is done, each a host sync
+                off the CPU (the steps run past the end are dropped, so any value gives the same
+                result); default 1 on CPU, 8 elsewhere.
 
         Returns:
             ``(DecoderOutput, steps (B,), stopped (B,) bool)``; frames past ``steps * r`` are padding.
         """
-        B = memory.shape[0]
-        device = memory.device
+        B, device = memory.shape[0], memory.device
         # a new module starts in training mode, where the window is transparent: follow the decoder's
         attention = (
             MonotonicWindow(self.attention, *window).train(self.training) if window else self.attention
         )
         masks = [m.to(device, memory.dtype) for m in self.prenet.draw_masks(max_steps.cpu(), generators)]
-        last_symbol = memory_mask.sum(dim=1) - 1  # (B,)
+        step_masks = list(zip(*(m.unbind(1) for m in masks), strict=True))  # per step, one per layer
+        total = int(max_steps.max())
         limits = max_steps.to(device)
-        stop_logit_threshold = _logit(stop_threshold)
-        steps = limits.clone()
-        stopped = torch.zeros(B, dtype=torch.bool, device=device)
-        done = torch.zeros(B, dtype=torch.bool, device=device)
-        frame = memory.new_zeros(B, self.n_mels)
+        at_limit = limits <= torch.arange(1, total + 1, device=device)[:, None]  # (total, B): after step n
+        near_end = memory_mask.sum(dim=1) - 1 - stop_near_end if stop_near_end > 0 else None  # (B,)
+        threshold = _logit(stop_threshold)
+        # Whether every item is done is the one host sync of a step: off the CPU, ask it every few
+        # steps only (the steps run past the end are cut below, so the result is the same).
+        if check_every is None:
+            check_every = 1 if device.type == "cpu" else _STOP_CHECK_EVERY
+        cells, projection = self._inference_weights()
+        wants_stop_any = torch.zeros(B, dtype=torch.bool, device=device)
+        frame, r, F_ = memory.new_zeros(B, self.n_mels), self.r, self.n_mels
         state = self.init_state(memory, memory_mask)
-        cells = self._fused_cells()
-        all_frames, stop_logits, weights = [], [], []
-        for n in range(int(max_steps.max())):
-            prenet_out = self.prenet(frame, [m[:, n] for m in masks])
+        outs, weights, wants_stop = [], [], []
+        for n in range(total):
+            prenet_out = self.prenet(frame, step_masks[n])
             out, w, state = self._fused_step(prenet_out, memory, memory_mask, state, attention, cells)
-            frames, stop_logit = self.project(out.unsqueeze(1))  # (B, r, F), (B, 1)
-            all_frames.append(frames)
-            stop_logits.append(stop_logit)
+            out = projection(out)  # (B, r F + 1): r frames and the stop logit
+            frame = out[:, (r - 1) * F_ : r * F_]
+            stop = out[:, -1] > threshold  # sigmoid > stop_threshold
+            if near_end is not None:  # and the attention peak near the end of the text
+                stop = stop & (w.argmax(dim=-1) >= near_end)
+            outs.append(out)
             weights.append(w)
-            frame = frames[:, -1]
-            near_end = w.argmax(dim=-1) >= last_symbol - stop_near_end if stop_near_end > 0 else True
-            stop_now = ~done & (stop_logit[:, 0] > stop_logit_threshold) & near_end  # sigmoid > threshold
-            at_limit = ~done & (limits <= n + 1)
-            steps = torch.where(stop_now | at_limit, torch.full_like(steps, n + 1), steps)
-            stopped |= stop_now
-            done |= stop_now | at_limit
-            if bool(done.all()):
+            wants_stop.append(stop)
+            wants_stop_any |= stop
+            if (n + 1) % check_every == 0 and bool((wants_stop_any | at_limit[n]).all()):
                 break
-        out = DecoderOutput(
-            torch.cat(all_frames, dim=1), torch.cat(stop_logits, dim=1), torch.stack(weights, dim=1)
-        )
+        # each item ends at its first stop or at its limit, whichever comes first
+        wants = torch.stack(wants_stop, dim=1)  # (B, N)
+        N = wants.shape[1]
+        first_stop = torch.where(wants.any(dim=1), wants.int().argmax(dim=1) + 1, N + 1)  # 1-based, (B,)
+        steps, stopped = torch.minimum(first_stop, limits), first_stop <= limits
+        N = int(steps.max())  # drop the steps run after every item ended
+        outs = torch.stack(outs[:N], dim=1)  # (B, N, r F + 1)
+        frames = outs[..., :-1].reshape(B, N * r, F_)  # (B, N, r F) -> (B, N r, F)
+        out = DecoderOutput(frames, outs[..., -1], torch.stack(weights[:N], dim=1))
         return out, steps, stopped
+
+    def _inference_weights(self) -> tuple[tuple[StepWeight, StepWeight], StepWeight]:
+        """The fused cells of :meth:`_fused_step` and the fused projection ``[frames; stop]``.
+
+        Without gradients, they are built once and kept while the parameters are the same tensors
+        at the same version (an optimiser step, ``load_state_dict`` or ``.to()`` makes new ones).
+        Writes through ``param.data`` bypass the version counter: call :meth:`forget_inference_weights`
+        after them.
+        """
+        params = [*self.attention_rnn.parameters(), *self.decoder_rnn.parameters()]
+        params += [*self.frame_proj.parameters(), *self.stop_proj.parameters()]
+        device = params[0].device.type
+        key = (
+            tuple((p.data_ptr(), p._version) for p in params),
+            torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None,
+        )
+        cached = self.__dict__.get("_inference_cache")
+        if not torch.is_grad_enabled() and cached is not None and cached[0] == key:
+            return cached[1]
+        cells = self._fused_cells()
+        weight = torch.cat([self.frame_proj.weight, self.stop_proj.weight])  # (r F + 1, H_dec + D)
+        bias = torch.cat([self.frame_proj.bias, self.stop_proj.bias])
+        built = cells, StepWeight(weight, bias)
+        if not torch.is_grad_enabled():
+            self.__dict__["_inference_cache"] = (key, built)
+        return built
+
+    def forget_inference_weights(self) -> None:
+        """Drop the weights :meth:`_inference_weights` keeps (see there)."""
+        self.__dict__.pop("_inference_cache", None)
+
+
+_STOP_CHECK_EVERY = 8
+"""Steps between the checks whether synthesis is done, off the CPU (each check waits for the device)."""
 
 
 def _logit(p: float) -> float:

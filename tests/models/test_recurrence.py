@@ -156,3 +156,46 @@ def test_synthesis_with_fused_cells_equals_synthesis_with_the_reference_step(mon
     reference = model.synthesize(tokens, tl)
     assert torch.equal(fast.mel_lengths, reference.mel_lengths)
     assert torch.allclose(fast.mel, reference.mel, atol=1e-5)
+
+
+def _decoder_inputs(model, tokens, tl):
+    memory, mask = model.encode(tokens, tl)
+    return memory, mask, torch.tensor([14, 9, 11]), [torch.Generator().manual_seed(i) for i in range(3)]
+
+
+@pytest.mark.parametrize("threshold", [0.5, 1.0])
+def test_checking_for_the_end_every_few_steps_gives_the_same_synthesis(threshold):
+    """The GPU schedule (one host sync every k steps) runs past the end and cuts back: same result."""
+    torch.manual_seed(0)
+    model = Tacotron2(TINY).eval()
+    model.decoder.stop_proj.bias.data.fill_(3.0)  # items stop once their attention nears the end
+    model.decoder.forget_inference_weights()
+    tokens, tl, _, _ = batch()
+    results = []
+    with torch.no_grad():
+        for every in (1, 3, 8, 100):
+            memory, mask, limits, generators = _decoder_inputs(model, tokens, tl)
+            results.append(
+                model.decoder.infer(memory, mask, limits, generators, threshold, check_every=every)
+            )
+    (out, steps, stopped), *others = results
+    assert steps.tolist() != [14, 9, 11] or threshold == 1.0  # the stop token is exercised at 0.5
+    for other_out, other_steps, other_stopped in others:
+        assert torch.equal(other_steps, steps) and torch.equal(other_stopped, stopped)
+        assert all(torch.equal(a, b) for a, b in zip(other_out, out, strict=True))
+    assert out.mel.shape[1] == int(steps.max()) * TINY.reduction_factor
+
+
+def test_kept_inference_weights_follow_parameter_updates():
+    torch.manual_seed(0)
+    model = Tacotron2(TINY).eval()
+    tokens, tl, _, _ = batch()
+    before = model.synthesize(tokens, tl).mel
+    with torch.no_grad():  # an in-place update, as an optimiser step or load_state_dict makes
+        model.decoder.decoder_rnn.weight_hh.mul_(1.5)
+        model.decoder.frame_proj.bias.add_(0.5)
+    after = model.synthesize(tokens, tl).mel
+    fresh = Tacotron2(TINY).eval()
+    fresh.load_state_dict(model.state_dict())
+    assert not torch.allclose(before[:, :4], after[:, :4])
+    assert torch.equal(after, fresh.synthesize(tokens, tl).mel)
