@@ -9,6 +9,7 @@ import torch
 from speech.decoding.beam_search import SearchConfig
 from speech.decoding.scorer import Hypothesis
 from speech.decoding.weighted import NEG_INF, WeightedScorers
+from speech.kernels import stop_check_every
 
 
 @torch.no_grad()
@@ -20,6 +21,7 @@ def greedy_search(
     sos_id: int,
     eos_id: int,
     config: SearchConfig | None = None,
+    check_every: int | None = None,
 ) -> list[Hypothesis]:
     """Pick the best-scoring token at every step, for a whole batch at once.
 
@@ -34,6 +36,9 @@ def greedy_search(
         sos_id: Start token.
         eos_id: End token.
         config: Length limits and length penalty.
+        check_every: Steps between the checks whether every utterance has ended, each a host
+            sync off the CPU (steps past the end only append eos, so any value gives the same
+            result); default :func:`speech.kernels.stop_check_every`.
 
     Returns:
         One hypothesis per utterance.
@@ -41,8 +46,9 @@ def greedy_search(
     config = config or SearchConfig(beam_size=1)
     group = WeightedScorers(scorers, weights, config.pre_beam, eos_id)
     B, device = memory.shape[0], memory.device
+    check_every = check_every or stop_check_every(device)
     max_len, min_len = config.length_limits(memory_lengths.tolist())
-    min_len, limit = torch.tensor(min_len), torch.tensor(max_len, device=device)
+    min_len, limit = torch.tensor(min_len, device=device), torch.tensor(max_len, device=device)
     rows = torch.arange(B, device=device)  # one hypothesis per utterance
     states = group.init(memory, memory_lengths)
     last = torch.full((B,), sos_id, dtype=torch.long, device=device)
@@ -51,7 +57,7 @@ def greedy_search(
     ended = torch.zeros(B, dtype=torch.bool, device=device)
     for step in range(max(max_len)):
         scored = group.score(last, states, 1)
-        scored.total[(step < min_len).to(device), eos_id] = NEG_INF
+        scored.total[:, eos_id].masked_fill_(step < min_len, NEG_INF)  # no host sync, unlike indexing
         best_score, best = scored.total.max(dim=1)
         best_parts, columns = group.parts(scored, rows, best)  # (B, P), (B,)
         running = ~ended & (step < limit)
@@ -59,7 +65,7 @@ def greedy_search(
         parts = parts + torch.where(running[:, None], best_parts, 0.0)
         ended = ended | (running & (best == eos_id))
         out = torch.cat([out, torch.where(running, best, eos_id)[:, None]], dim=1)
-        if bool((ended | (step + 1 >= limit)).all()):
+        if (step + 1) % check_every == 0 and bool((ended | (step + 1 >= limit)).all()):
             break
         group.select(states, scored, rows, columns)
         last = best

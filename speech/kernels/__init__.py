@@ -54,11 +54,28 @@ def use_inference_kernels(module: nn.Module, device: torch.device | str) -> nn.M
     return module
 
 
+STOP_CHECK_EVERY = 8
+"""Steps between the checks whether a decoding loop is done, off the CPU (see :func:`stop_check_every`)."""
+
+
+def stop_check_every(device: torch.device | str) -> int:
+    """How many steps a decoding loop runs between its checks whether every item is done.
+
+    The check reads a device tensor on the host, so on a GPU it waits for every queued kernel:
+    asked at every step, it keeps the GPU idle between steps. Off the CPU the loops ask every
+    :data:`STOP_CHECK_EVERY` steps and drop what they computed past the end; on CPU the check
+    costs nothing and every step past the end would, so they ask at every step.
+    """
+    return 1 if torch.device(device).type == "cpu" else STOP_CHECK_EVERY
+
+
 __all__ = [
+    "STOP_CHECK_EVERY",
     "CPU_KERNELS",
     "CPUAdditiveAttention",
     "CPULocationAwareAttention",
     "CPULogMel",
     "log_mel_cpu",
+    "stop_check_every",
     "use_inference_kernels",
 ]

@@ -25,6 +25,7 @@ from torch import nn
 
 from speech.config import check_choice, check_non_negative, check_range, check_section
 from speech.decoding import BeamSearch, CTCPrefixScorer, Hypothesis, SearchConfig, greedy_search
+from speech.kernels import stop_check_every
 from speech.models.listener import Listener, ListenerConfig, ListenerOutput
 from speech.models.speller import Speller, SpellerConfig
 
@@ -279,6 +280,7 @@ class SpeechToText(nn.Module):
         rows = torch.arange(B, device=enc.memory.device).repeat_interleave(n)  # (B n,)
         max_len, _ = search.length_limits(enc.memory_lengths.tolist())
         limit = torch.tensor(max_len, device=rows.device)[rows]
+        check_every = stop_check_every(rows.device)
         state = self.speller.init_state(enc.memory, enc.memory_lengths).select(rows)
         last = torch.full_like(rows, c.bos_id)
         out = torch.full((B * n, max(max_len)), c.eos_id, dtype=torch.long, device=rows.device)
@@ -289,7 +291,7 @@ class SpeechToText(nn.Module):
             running = ~ended & (step < limit)
             out[:, step] = torch.where(running, drawn, c.eos_id)
             ended |= drawn == c.eos_id
-            if bool((ended | (step + 1 >= limit)).all()):
+            if (step + 1) % check_every == 0 and bool((ended | (step + 1 >= limit)).all()):
                 break
             last = drawn
         samples = []

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from speech.attention import AttentionState, LocationAwareAttention, MonotonicWindow
+from speech.kernels import stop_check_every
 from speech.models.recurrence import StepWeight, fused_lstm_weights, lstm_bias, lstm_cell
 
 
@@ -275,7 +276,7 @@ class Decoder(nn.Module):
             stop_near_end: See above.
             check_every: Steps between the checks whether every item is done, each a host sync
                 off the CPU (the steps run past the end are dropped, so any value gives the same
-                result); default 1 on CPU, 8 elsewhere.
+                result); default :func:`speech.kernels.stop_check_every`.
 
         Returns:
             ``(DecoderOutput, steps (B,), stopped (B,) bool)``; frames past ``steps * r`` are padding.
@@ -294,8 +295,7 @@ class Decoder(nn.Module):
         threshold = _logit(stop_threshold)
         # Whether every item is done is the one host sync of a step: off the CPU, ask it every few
         # steps only (the steps run past the end are cut below, so the result is the same).
-        if check_every is None:
-            check_every = 1 if device.type == "cpu" else _STOP_CHECK_EVERY
+        check_every = check_every or stop_check_every(device)
         cells, projection = self._inference_weights()
         wants_stop_any = torch.zeros(B, dtype=torch.bool, device=device)
         frame, r, F_ = memory.new_zeros(B, self.n_mels), self.r, self.n_mels
@@ -355,10 +355,6 @@ class Decoder(nn.Module):
     def forget_inference_weights(self) -> None:
         """Drop the weights :meth:`_inference_weights` keeps (see there)."""
         self.__dict__.pop("_inference_cache", None)
-
-
-_STOP_CHECK_EVERY = 8
-"""Steps between the checks whether synthesis is done, off the CPU (each check waits for the device)."""
 
 
 def _logit(p: float) -> float:

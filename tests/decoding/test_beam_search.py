@@ -86,3 +86,20 @@ def test_bad_configuration():
         BeamSearch(scorers(False), {"lm": 0.5}, SOS, EOS)
     with pytest.raises(ValueError):
         BeamSearch({"ctc": CTCPrefixScorer(toy_ctc(), BLANK, EOS)}, {}, SOS, EOS)
+
+
+@pytest.mark.parametrize("with_ctc", [False, True])
+def test_greedy_checking_for_the_end_every_few_steps_gives_the_same_hypotheses(with_ctc):
+    """The GPU schedule (one host sync every k steps) runs past the end: same tokens and scores."""
+    memory, lengths = toy_memory(LENGTHS)
+    weights = {"ctc": 0.3} if with_ctc else {}
+    config = SearchConfig(beam_size=1, max_length_ratio=1.5, min_length_ratio=0.3)
+    results = [
+        greedy_search(scorers(with_ctc), weights, memory, lengths, SOS, EOS, config, check_every=k)
+        for k in (1, 4, 100)
+    ]
+    assert {h.ended for h in results[0]} == {True, False} or with_ctc  # eos and the length limit both met
+    for other in results[1:]:
+        assert [h.tokens for h in other] == [h.tokens for h in results[0]]
+        assert [h.ended for h in other] == [h.ended for h in results[0]]
+        assert [h.score for h in other] == pytest.approx([h.score for h in results[0]], abs=1e-6)

@@ -137,6 +137,18 @@ def test_samples_stop_at_the_length_limit_and_never_draw_the_banned_tokens():
         assert all(len(s) <= limit and not {0, 1, 2} & set(s) for s in samples)
 
 
+def test_samples_are_the_same_when_the_end_is_checked_every_few_steps(monkeypatch):
+    """The GPU schedule (one host sync every k steps) draws past the end: the same samples."""
+    import speech.models.s2t as s2t
+
+    model, enc, _, _ = _toy()
+    search = SearchConfig(max_length_ratio=1.0)
+    every_step = model.sample(enc, 6, torch.Generator().manual_seed(0), search)
+    monkeypatch.setattr(s2t, "stop_check_every", lambda device: 5)
+    assert model.sample(enc, 6, torch.Generator().manual_seed(0), search) == every_step
+    assert len({len(s) for samples in every_step for s in samples}) > 1  # samples end at different steps
+
+
 def test_sentence_costs_follow_sacrebleu_and_jiwer():
     refs = ["le chat est sur le tapis", "deux cent trois", "un"]
     hyps = ["le chat est sur un tapis", "deux cents trois", ""]
