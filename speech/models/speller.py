@@ -23,6 +23,7 @@ from speech.attention import (
     selected_memory_rows,
 )
 from speech.config import check_dropout, check_non_negative, check_odd, check_positive, field_error
+from speech.models.recurrence import StepWeight, fused_lstm_weights, lstm_bias, lstm_cell
 
 
 @dataclass
@@ -202,22 +203,50 @@ class Speller(nn.Module):
         state = self.init_state(memory, memory_lengths)
         sampling = sampling_probability > 0 and self.training
         embedded = self.dropout(self.embed(inputs))  # (B, U, E)
-        features, weights, logits = [], [], []
-        for u in range(inputs.shape[1]):
-            emb = embedded[:, u]
-            if sampling and u > 0:
+        if not sampling:
+            features, weights = self._teacher_forced(embedded, state)
+            return SpellerOutput(self.output(features), weights)
+        weights, logits = [], []
+        for u, emb in enumerate(embedded.unbind(1)):
+            if u > 0:  # each input follows the model's own previous prediction with this chance
                 sampled = logits[-1].detach().argmax(dim=-1)
                 use = torch.rand(sampled.shape, device=sampled.device) < sampling_probability
                 emb = torch.where(use[:, None], self.dropout(self.embed(sampled)), emb)
             feature, step_weights, state = self._recur(emb, state)
-            if sampling:
-                logits.append(self.output(feature))
-            features.append(feature)
+            logits.append(self.output(feature))
             weights.append(step_weights)
-        all_logits = (
-            torch.stack(logits, 1) if sampling else self.output(torch.stack(features, 1))
-        )  # (B, U, V)
-        return SpellerOutput(all_logits, torch.stack(weights, dim=1))
+        return SpellerOutput(torch.stack(logits, 1), torch.stack(weights, dim=1))  # (B, U, V), (B, U, S)
+
+    def _teacher_forced(
+        self, embedded: torch.Tensor, state: SpellerState
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`_recur` over known inputs (B, U, E), scheduled for speed; features and weights.
+
+        The same maths: the embeddings' share of the first cell's gates (and its biases) for
+        all steps in one matmul, one matmul per cell per step, and each weight's gradient once
+        after the loop (:class:`~speech.models.recurrence.StepWeight`).
+
+        Returns:
+            ``[top output; context]`` (B, U, H + D) and attention weights (B, U, S).
+        """
+        first_step, first_hoisted = fused_lstm_weights(self.cells[0], hoisted=embedded.shape[-1])
+        first_gates = F.linear(embedded, first_hoisted, lstm_bias(self.cells[0])).unbind(1)  # U x (B, 4H)
+        cells = [StepWeight(first_step)]
+        cells += [StepWeight(fused_lstm_weights(cell)[0], lstm_bias(cell)) for cell in self.cells[1:]]
+        h, c = list(state.h.unbind(0)), list(state.c.unbind(0))
+        context, att_state = state.context, state.attention
+        features, weights = [], []
+        for gates in first_gates:
+            x = context
+            for i, cell in enumerate(cells):
+                step_gates = cell(torch.cat([x, h[i]], dim=-1))
+                h[i], c[i] = lstm_cell(gates + step_gates if i == 0 else step_gates, c[i])
+                x = self.dropout(h[i])
+            att = self.attention(h[-1], state.memory, state.memory_mask, att_state)
+            context, att_state = att.context, att.state
+            features.append(torch.cat([x, context], dim=-1))
+            weights.append(att.weights)
+        return torch.stack(features, dim=1), torch.stack(weights, dim=1)
 
     # Scorer protocol -------------------------------------------------------------------------
     def score(self, last_tokens: torch.Tensor, state: SpellerState) -> tuple[torch.Tensor, SpellerState]:
