@@ -19,7 +19,9 @@ so the machine needs only the repository and PyTorch; no data file, no checkpoin
   from features: the listener and the search) as an RTF at batch 1 and 32 of 4 s utterances,
   the output length pinned to 0.24 pieces per memory frame (about 3 a second) since the weights
   are random; the Tacotron2 decoder's time per step (LJSpeech sizes, r = 2, stop disabled) at
-  batch 1 and 32.
+  batch 1 and 32, eager and with the step under ``torch.compile`` (inductor's fused kernels, and
+  its CUDA-graph mode), each compiled once in the warm-up round; a mode that fails is reported as
+  such.
 - Peak GPU memory (``torch.cuda.max_memory_allocated``) of every figure.
 
 Each figure is the median over ``--steps`` timed rounds after one warm-up; a round runs the
@@ -237,14 +239,29 @@ def tts_inference(bench: Bench, smoke: bool) -> list[str]:
         batch = workloads.make_batch("tts", [6.5] * batch_size, reduction=r).to(bench.device)
         tokens, token_lengths = batch.inputs[:2]
 
-        def synthesize(tokens=tokens, token_lengths=token_lengths, model=model) -> None:
-            with torch.inference_mode(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.synthesize(tokens, token_lengths, config=config)
+        def synthesize(tokens=tokens, token_lengths=token_lengths, model=model, step=None) -> None:
+            decoder = model.decoder
+            if step is not None:  # this contender's decoder step, on the instance for this call only
+                decoder._fused_step = step
+            try:
+                with torch.inference_mode(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.synthesize(tokens, token_lengths, config=config)
+            finally:
+                decoder.__dict__.pop("_fused_step", None)
 
-        ((t, peak),) = bench.measure({"fp32": synthesize}).values()
-        lines.append(f"| Tacotron2 decoder, ms per step (r = {r}, {steps} steps, stop off) | {batch_size} | "
-                     f"{1e3 * t / steps:.2f} | {bench.peak(peak)} |")  # fmt: skip
+        contenders = {"eager": synthesize}
+        if bench.cuda:  # inductor needs Triton (CUDA wheels ship it); on CPU it would need a C++ compiler
+            for mode, label in COMPILE_MODES.items():
+                contenders[label] = lambda m=mode, f=synthesize, d=model.decoder: f(step=compiled_step(d, m))
+        for label, fn in contenders.items():
+            try:
+                ((t, peak),) = bench.measure({label: fn}).values()
+                cells = f"{1e3 * t / steps:.2f} | {bench.peak(peak)}"
+            except Exception as e:  # a compile mode this machine cannot run: say why, go on
+                cells = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''} |"
+            lines.append(f"| Tacotron2 decoder, ms per step ({label}; r = {r}, {steps} steps, stop off) | "
+                         f"{batch_size} | {cells} |")  # fmt: skip
     lines += [
         "",
         "The ASR figures start from random features (the log-mel front end is left out) with random "
@@ -254,6 +271,37 @@ def tts_inference(bench: Bench, smoke: bool) -> list[str]:
     del model
     free(bench)
     return lines
+
+
+COMPILE_MODES = {
+    "default": "torch.compile (inductor)",
+    "reduce-overhead": "torch.compile reduce-overhead (CUDA graphs)",
+}
+"""torch.compile modes tried on the Tacotron2 decoder step (CUDA only), with their row labels."""
+
+_COMPILED: dict[tuple[int, str], Callable] = {}
+
+
+def compiled_step(decoder: torch.nn.Module, mode: str) -> Callable:
+    """``decoder._fused_step`` under ``torch.compile(mode=mode)``, compiled once per decoder and mode.
+
+    Its outputs are cloned: under CUDA graphs a replay overwrites the previous step's outputs,
+    which the synthesis loop keeps (frames, weights) and feeds back (state).
+    """
+    key = (id(decoder), mode)
+    if key not in _COMPILED:
+        step = torch.compile(type(decoder)._fused_step, mode=mode, dynamic=False)
+
+        def run(*args, step=step):
+            if mode == "reduce-overhead":
+                torch.compiler.cudagraph_mark_step_begin()
+            out = step(decoder, *args)
+            return torch.utils._pytree.tree_map(
+                lambda x: x.clone() if isinstance(x, torch.Tensor) else x, out
+            )
+
+        _COMPILED[key] = run
+    return _COMPILED[key]
 
 
 def free(bench: Bench) -> None:

@@ -9,7 +9,9 @@
 # wheel travels. Measured (bench/gpu.py): Tacotron2 training mel frames/s at batch 128 with
 # LJSpeech-like lengths, fp32/TF32 vs bf16 autocast, against NVIDIA's published A100 figures; LAS
 # and ST training steps/s, fp32 vs bf16; ASR beam-search RTF and Tacotron2 decoder time per step
-# at batch 1 and 32; peak GPU memory of each. The figures go to OUT (a Markdown file).
+# at batch 1 and 32 (eager, and the step under torch.compile: inductor, and its CUDA-graph mode; the
+# first compile takes about a minute of the budget); peak GPU memory of each. The figures go to OUT
+# (a Markdown file).
 #
 # The ding ASR training check that used to be this script is bench/gpu_ding.sh.
 #
