@@ -8,7 +8,10 @@ block, then:
 - the long-form path (:func:`speech.inference.longform.iter_segments`: Silero VAD segments,
   batched beam search, the file read in blocks) decodes it;
 - the ordinary batched path decodes the same utterances one file each (in chunks of 64 files,
-  so that this baseline's memory stays flat too);
+  so that this baseline's memory stays flat too): the segmentation given for free;
+- the peer pipeline runs Silero's own ``get_speech_timestamps`` over the whole recording and
+  decodes the cut segments in batches: what a user without the long-form path would do, with
+  the same VAD model and decoder;
 - both are scored with the WER of ``speech score --normalize`` (lower case, numbers as words, no
   punctuation; jiwer): long-form as the whole recording's text, one by one as the corpus WER;
 - VAD segments are matched to the reference utterances (the largest overlap) and the start and
@@ -21,9 +24,10 @@ Peak memory is measured from outside::
 (``Maximum resident set size``). ``--quick`` is a smoke run of about 20 s of audio for tests;
 when the model or the manifest is absent it uses a tiny untrained checkpoint and generated
 recordings (bench/tiny.py). ``--rounds N`` decodes N times both ways, interleaved (long-form, one
-by one, ...), and reports the median times (and the WERs of the last round). The JSON of
-``--out`` also holds the row of ``bench/suite.py`` (``rows``): long-form against one by one,
-the ratio being the per-round one-by-one time over the long-form time (> 1: long-form faster).
+by one, the peer, ...), and reports the median times (and the WERs of the last round). The JSON
+of ``--out`` also holds the rows of ``bench/suite.py`` (``rows``): long-form against the peer
+pipeline and against one by one, each ratio being the per-round other time over the long-form
+time (> 1: long-form faster).
 """
 
 from __future__ import annotations
@@ -115,6 +119,36 @@ def one_by_one(runner, reference: list[dict], beam: int | None, batch_size: int)
     return texts, time.perf_counter() - start
 
 
+def silero_then_decode(runner, wav: Path, beam: int | None, batch_size: int, config):
+    """The peer pipeline: Silero's own ``get_speech_timestamps`` over the recording, then the cut
+    segments decoded in batches (chunks of 64). Hypotheses and the seconds taken (loading included).
+
+    The same VAD model (its ONNX build, one thread) and the same decoder as the long-form path, put
+    together as a user without it would: the whole recording in memory, not streamed; Silero's
+    settings are the long-form path's (``config``: a ``LongFormConfig``).
+    """
+    from silero_vad import get_speech_timestamps, load_silero_vad
+
+    from speech.audio import load
+
+    start = time.perf_counter()
+    model = load_silero_vad(onnx=True)
+    audio = load(wav, 16_000)
+    stamps = get_speech_timestamps(
+        audio, model, threshold=config.threshold, sampling_rate=16_000,
+        min_speech_duration_ms=config.min_speech_ms, max_speech_duration_s=config.max_segment_seconds,
+        min_silence_duration_ms=config.min_silence_ms, speech_pad_ms=config.speech_pad_ms,
+    )  # fmt: skip
+    if runner.sample_rate != 16_000:
+        audio = load(wav, runner.sample_rate)
+    scale = runner.sample_rate / 16_000
+    pieces = [audio[round(t["start"] * scale) : round(t["end"] * scale)] for t in stamps]
+    texts = []
+    for i in range(0, len(pieces), 64):
+        texts += [r.text for r in runner.decode(pieces[i : i + 64], beam_size=beam, batch_size=batch_size)]
+    return texts, time.perf_counter() - start
+
+
 def run(args: argparse.Namespace, work: Path) -> dict:
     """Build, decode both ways, score; the results as a dict."""
     from speech.inference import LongFormConfig, Transcriber, iter_segments
@@ -126,7 +160,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     audio_seconds = sf.info(str(wav)).duration
     runner = Transcriber.from_checkpoint(args.model)
     config = LongFormConfig(max_segment_seconds=args.max_segment_seconds)
-    long_times, obo_times = [], []
+    long_times, obo_times, silero_times = [], [], []
     for _ in range(args.rounds):
         start = time.perf_counter()
         segments = list(iter_segments(runner, wav, config, beam_size=args.beam, batch_size=args.batch_size))
@@ -134,6 +168,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         if not args.skip_baseline:
             hyps, seconds = one_by_one(runner, reference, args.beam, args.batch_size)
             obo_times.append(seconds)
+            silero_hyps, seconds = silero_then_decode(runner, wav, args.beam, args.batch_size, config)
+            silero_times.append(seconds)
     long_seconds = statistics.median(long_times)
     ref_text = normalize_for_wer(" ".join(r["text"] for r in reference))
     long_text = normalize_for_wer(" ".join(s.text for s in segments))
@@ -155,6 +191,12 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             "rtf": seconds / result["speech_seconds"],
         }
         result["wer_difference"] = result["long_form"]["wer"] - result["one_by_one"]["wer"]
+        result["silero_then_decode_seconds"] = silero_times
+        silero_text = normalize_for_wer(" ".join(silero_hyps))
+        result["silero_then_decode"] = {
+            "wer": error_rates([ref_text], [silero_text]).wer,
+            "rtf": statistics.median(silero_times) / audio_seconds,
+        }
     return result
 
 
@@ -172,6 +214,10 @@ def report(result: dict) -> str:
     if "one_by_one" in result:
         lines.append(
             f"| one by one | {100 * result['one_by_one']['wer']:.2f} | {result['one_by_one']['rtf']:.4f} |"
+        )
+        peer = result["silero_then_decode"]
+        lines.append(
+            f"| Silero get_speech_timestamps, then batches | {100 * peer['wer']:.2f} | {peer['rtf']:.4f} |"
         )
         lines += [
             "",
@@ -226,8 +272,19 @@ def suite_rows(result: dict, command: str) -> list[dict]:
         f"RTFs over the whole recording (silences included); WER long-form "
         f"{100 * result['long_form']['wer']:.1f}%, one by one {100 * result['one_by_one']['wer']:.1f}%"
     )
-    return [timing.row(name, lf, obo, "RTF", "long-form (VAD + batches)", "one file per utterance",
-                       command, note=note)]  # fmt: skip
+    peer = [t / audio for t in result["silero_then_decode_seconds"]]
+    peer_wer = 100 * result["silero_then_decode"]["wer"]
+    peer_note = (
+        f"the same VAD (Silero, ONNX, one thread) and decoder, not streamed; WER long-form "
+        f"{100 * result['long_form']['wer']:.1f}%, Silero then batches {peer_wer:.1f}%"
+    )
+    return [
+        timing.row(f"{name}: vs Silero's get_speech_timestamps + batched decoding", lf, peer, "RTF",
+                   "long-form (streamed VAD + batches)", "Silero timestamps, then batches", command,
+                   note=peer_note),
+        timing.row(f"{name}: vs one file per utterance (segmentation given, no VAD)", lf, obo, "RTF",
+                   "long-form (VAD + batches)", "one file per utterance", command, note=note),
+    ]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

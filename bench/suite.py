@@ -61,7 +61,7 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     ],
     "decoding": [("ASR decoding RTF", 1), ("TTS synthesis RTF", 1)],
     "vocoder": [("vs Griffin-Lim", 2), ("vs HiFi-GAN V1", 1)],
-    "longform": [("long-form decoding", 1)],
+    "longform": [("long-form decoding", 2)],
 }
 
 
