@@ -155,6 +155,17 @@ def spectrogram(
     """
     if padded:
         waveforms = waveforms.masked_fill(~valid_mask(lengths, waveforms.shape[1]), 0.0)
+    parts = torch.view_as_real(complex_stft(waveforms, config, window)).square_()  # (B, T_frames, n_freqs, 2)
+    energy = parts[..., 0] + parts[..., 1]  # (B, T_frames, n_freqs) = |X|^2
+    return energy.sqrt_() if config.power == 1.0 else energy
+
+
+def complex_stft(waveforms: torch.Tensor, config: LogMelConfig, window: torch.Tensor) -> torch.Tensor:
+    """The STFT of float32 waveforms (B, T) as complex (B, T_frames, n_freqs), contiguous.
+
+    Centred with zero padding; ``torch.stft`` returns (B, n_freqs, T_frames) as a transposed view
+    of frame-major memory, so the transpose back is free.
+    """
     spec = torch.stft(
         waveforms,
         config.n_fft,
@@ -165,9 +176,7 @@ def spectrogram(
         pad_mode="constant",
         return_complex=True,
     )  # (B, n_freqs, T_frames) complex
-    parts = torch.view_as_real(spec.transpose(1, 2)).square_()  # (B, T_frames, n_freqs, 2), contiguous
-    energy = parts[..., 0] + parts[..., 1]  # (B, T_frames, n_freqs) = |X|^2
-    return energy.sqrt_() if config.power == 1.0 else energy
+    return spec.transpose(1, 2)
 
 
 def log_compress(
