@@ -171,8 +171,7 @@ def silero_vad() -> Callable[[torch.Tensor], float]:
         model = load_silero_vad(onnx=True)
     model.reset_states()
 
-    @torch.no_grad()
-    def vad(window: torch.Tensor) -> float:
+    def vad(window: torch.Tensor) -> float:  # onnxruntime: no autograd context to manage
         return float(model(window, VAD_RATE))
 
     return vad
