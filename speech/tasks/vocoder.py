@@ -30,7 +30,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from speech.config import check_non_negative, check_nonempty, check_positive, check_range
-from speech.data import LengthBucketSampler, Utterance
+from speech.data import LengthBucketSampler, Utterance, is_shard_folder
 from speech.data.dataset import pad_sequences
 from speech.errors import ConfigError
 from speech.features import LogMel, LogMelConfig
@@ -327,6 +327,11 @@ class VocoderTask(BucketedTask):
 
     # Data -------------------------------------------------------------------------------------
     def _segments(self, manifest: str, train: bool) -> SegmentDataset:
+        if is_shard_folder(manifest):  # SegmentDataset reads random windows of every file each epoch
+            raise ConfigError(
+                f"{manifest}: the vocoder task reads a JSONL manifest, not tar shards "
+                f"(give data.{'train' if train else 'dev'} the manifest the shards were written from)"
+            )
         utterances = self._utterances(manifest, train)
         if not train and self.config.data.val_items:
             utterances = utterances[: self.config.data.val_items]

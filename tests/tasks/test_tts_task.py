@@ -223,3 +223,18 @@ def test_bf16_autocast_training_runs_on_cpu(tts_data, tmp_path):
         None, tmp_path, overrides(tts_data, "trainer.max_steps=1", "trainer.precision=bf16-mixed")
     )
     assert out.is_file()
+
+
+def test_training_on_a_shard_folder(tts_data, tmp_path):
+    """TTS reads tar shards like ASR (speech prepare shard): two epochs over them, then a model."""
+    from speech.data.shard_writer import write_shards
+
+    shards = tmp_path / "shards"
+    write_shards(tts_data["train"], shards, shard_size=2)
+    data = dict(tts_data, train=shards)
+    out = train_tts(
+        None, tmp_path / "exp", tts_overrides(data, "trainer.max_epochs=2", "trainer.keep_checkpoints=0")
+    )
+    state = torch.load(tmp_path / "exp" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert state["epoch"] == 1 and state["global_step"] >= 2
+    assert load_checkpoint(out, task="tts")["state_dict"]

@@ -221,3 +221,19 @@ def test_init_from_loads_a_vocoder_and_refuses_another_size(tts_data, vocoder_ru
     wider = load_config(VocoderConfig, None, [*base, "model.dim=24"])
     with pytest.raises(SpeechError, match="differs from this config's 'model'"):
         VocoderTask.from_config(wider, resume=False)
+
+
+def test_a_shard_folder_is_refused_in_one_line(tts_data, tmp_path, capsys):
+    """The vocoder samples random windows of every recording: it reads manifests, not tar shards."""
+    from speech.data.shard_writer import write_shards
+
+    shards = tmp_path / "shards"
+    write_shards(tts_data["train"], shards, shard_size=3)
+    args = ["train", "vocoder", "--exp-dir", str(tmp_path / "exp")]
+    for k, v in [(k, v) for o in overrides(tts_data, "trainer.max_steps=1") for k, v in [o.split("=", 1)]]:
+        args += ["--set", f"{k}={shards if k == 'data.train' else v}"]
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(shards) in err and "not tar shards" in err
+    assert not (tmp_path / "exp" / "model.ckpt").exists()
