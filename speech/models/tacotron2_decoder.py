@@ -332,23 +332,25 @@ class Decoder(nn.Module):
         Without gradients, they are built once and kept while the parameters are the same tensors
         at the same version (an optimiser step, ``load_state_dict`` or ``.to()`` makes new ones).
         Writes through ``param.data`` bypass the version counter: call :meth:`forget_inference_weights`
-        after them.
+        after them. The kept copies cost the memory of the two LSTMs' and the projections' weights.
         """
         params = [*self.attention_rnn.parameters(), *self.decoder_rnn.parameters()]
         params += [*self.frame_proj.parameters(), *self.stop_proj.parameters()]
         device = params[0].device.type
-        key = (
-            tuple((p.data_ptr(), p._version) for p in params),
-            torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None,
-        )
+        try:
+            versions = tuple((p.data_ptr(), p._version) for p in params)
+        except RuntimeError:  # parameters made under inference_mode have no version: never keep
+            versions = None
+        key = (versions, torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None)
+        keep = versions is not None and not torch.is_grad_enabled()
         cached = self.__dict__.get("_inference_cache")
-        if not torch.is_grad_enabled() and cached is not None and cached[0] == key:
+        if keep and cached is not None and cached[0] == key:
             return cached[1]
         cells = self._fused_cells()
         weight = torch.cat([self.frame_proj.weight, self.stop_proj.weight])  # (r F + 1, H_dec + D)
         bias = torch.cat([self.frame_proj.bias, self.stop_proj.bias])
         built = cells, StepWeight(weight, bias)
-        if not torch.is_grad_enabled():
+        if keep:
             self.__dict__["_inference_cache"] = (key, built)
         return built
 
