@@ -27,6 +27,7 @@ from torch.utils.weak import WeakIdKeyDictionary
 from speech.features import LogMel, LogMelConfig, LogMelOutput, log_mel
 from speech.features._masks import valid_mask
 from speech.features.logmel import complex_stft, log_mel_inputs
+from speech.kernels.versions import tensor_versions
 
 _CHUNK_SAMPLES = 1 << 18
 _MELS_PER_BLOCK = 16
@@ -39,7 +40,7 @@ Block = tuple[int, int, int, int, torch.Tensor]
 mel columns ``[mel_lo, mel_hi)``; ``weights`` is a contiguous (row_hi - row_lo, mel_hi - mel_lo)."""
 
 _BLOCKS: WeakIdKeyDictionary = WeakIdKeyDictionary()
-"""Filterbank tensor -> (version counter, n_groups, interleaved, blocks); entries die with the tensor."""
+"""Filterbank tensor -> (its tensor_versions, n_groups, interleaved, blocks); entries die with the tensor."""
 
 
 def log_mel_cpu(
@@ -180,10 +181,7 @@ def _filterbank_blocks(mel_fbank: torch.Tensor, n_groups: int, interleaved: bool
     Returns:
         One :data:`Block` per group.
     """
-    try:
-        version: int | None = mel_fbank._version
-    except RuntimeError:  # inference tensors have no version counter: build the blocks every call
-        version = None
+    version = tensor_versions([mel_fbank])  # None for inference tensors: build the blocks every call
     cached = _BLOCKS.get(mel_fbank)
     if version is not None and cached is not None and cached[:3] == (version, n_groups, interleaved):
         return cached[3]

@@ -19,6 +19,7 @@ from torch import nn
 
 from speech.attention import AttentionState, LocationAwareAttention, MonotonicWindow
 from speech.kernels import stop_check_every
+from speech.kernels.versions import tensor_versions
 from speech.models.recurrence import StepWeight, fused_lstm_weights, lstm_bias, lstm_cell
 
 
@@ -337,10 +338,7 @@ class Decoder(nn.Module):
         params = [*self.attention_rnn.parameters(), *self.decoder_rnn.parameters()]
         params += [*self.frame_proj.parameters(), *self.stop_proj.parameters()]
         device = params[0].device.type
-        try:
-            versions = tuple((p.data_ptr(), p._version) for p in params)
-        except RuntimeError:  # parameters made under inference_mode have no version: never keep
-            versions = None
+        versions = tensor_versions(params)  # None under inference_mode: never keep
         key = (versions, torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None)
         keep = versions is not None and not torch.is_grad_enabled()
         cached = self.__dict__.get("_inference_cache")
